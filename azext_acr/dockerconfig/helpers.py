@@ -80,9 +80,7 @@ def _is_not_found(stdout: str, stderr: str) -> bool:
     return NOT_FOUND_MESSAGE in stdout or NOT_FOUND_MESSAGE in stderr
 
 
-def _run(
-    name: str, action: str, stdin: str, secrets: tuple[str | None, ...] = ()
-) -> subprocess.CompletedProcess[str]:
+def _run(name: str, action: str, stdin: str) -> subprocess.CompletedProcess[str]:
     """Run ``docker-credential-<name> <action>`` and return the finished process (any exit code).
 
     Raises :class:`HelperNotFoundError` when the program is missing and :class:`DockerConfigError` on
@@ -131,7 +129,7 @@ def _failure(
 def helper_store(name: str, server_url: str, username: str, secret: str) -> None:
     """Store ``username``/``secret`` for ``server_url`` in helper ``name``."""
     payload = json.dumps({"ServerURL": server_url, "Username": username, "Secret": secret})
-    proc = _run(name, "store", payload, (secret,))
+    proc = _run(name, "store", payload)
     if proc.returncode != 0:
         raise _failure(name, "store", proc, (secret, username if username != TOKEN_USERNAME else None))
 
