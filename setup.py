@@ -32,7 +32,7 @@ setup(
     },
     entry_points={
         "console_scripts": [
-            "acr=azext_acr.cli.main:main",
+            "acr=azext_acr.cli.main:run",
             "acr-emulator=azext_acr.emulator.__main__:main",
             "docker-credential-acr=azext_acr.dockerconfig.acr_helper:main",
         ],

@@ -1,0 +1,77 @@
+"""Building MSAL applications the same way for every source, with a persisted token cache.
+
+The cache (``msal_token_cache.json`` in the acr config directory, mode 0600) lets a second
+``acr`` process reuse a token the first one obtained instead of asking Azure AD again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Any
+
+KNOWN_AUTHORITY_HOSTS = {
+    "login.microsoftonline.com", "login.microsoftonline.us", "login.chinacloudapi.cn",
+    "login.partner.microsoftonline.cn", "login.windows.net", "login.microsoft.com", "sts.windows.net",
+}
+DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
+
+
+def config_dir() -> Path:
+    """``ACR_CONFIG_DIR``, else ``~/.acr``: acr's own files (never the Azure CLI's)."""
+    return Path(os.environ.get("ACR_CONFIG_DIR") or Path.home() / ".acr")
+
+
+def authority_host() -> str:
+    host = os.environ.get("AZURE_AUTHORITY_HOST") or DEFAULT_AUTHORITY_HOST
+    if "://" not in host:
+        host = "https://" + host
+    return host.rstrip("/")
+
+
+def needs_instance_discovery(authority: str) -> bool:
+    from urllib.parse import urlsplit
+
+    return (urlsplit(authority).hostname or "").lower() in KNOWN_AUTHORITY_HOSTS
+
+
+class PersistentCache:
+    """An msal.SerializableTokenCache loaded from and saved to one 0600 file, under a file lock."""
+
+    def __init__(self, path: Path | None = None):
+        import msal
+
+        self.path = path or config_dir() / "msal_token_cache.json"
+        self.cache = msal.SerializableTokenCache()
+        with contextlib.suppress(OSError, ValueError):
+            self.cache.deserialize(self.path.read_text(encoding="utf-8"))
+
+    def save(self) -> None:
+        if not self.cache.has_state_changed:
+            return
+        from filelock import FileLock
+
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with FileLock(str(self.path) + ".lock", timeout=30):
+            temp = self.path.with_name(self.path.name + f".{os.getpid()}.tmp")
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(self.cache.serialize())
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, self.path)
+        self.cache.has_state_changed = False
+
+
+def confidential_app(client_id: str, credential: Any, tenant: str, cache: PersistentCache | None):
+    import msal
+
+    authority = f"{authority_host()}/{tenant}"
+    return msal.ConfidentialClientApplication(
+        client_id,
+        client_credential=credential,
+        authority=authority,
+        instance_discovery=needs_instance_discovery(authority),
+        token_cache=cache.cache if cache else None,
+    )
