@@ -1,0 +1,1 @@
+"""Identities, scopes and tokens: who may do what, and the JWTs that say so."""
