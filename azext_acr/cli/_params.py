@@ -70,12 +70,16 @@ def load_arguments(loader, command: str) -> None:  # noqa: ARG001 - knack calls 
     with ArgumentsContext(loader, "repository show-tags") as c:
         c.argument("repository", options_list=["--repository"], required=True, help="The name of the repository.")
 
+    with ArgumentsContext(loader, "artifact push") as c:
+        c.positional("target", nargs="+", metavar="REFERENCE [FILE[:MEDIA_TYPE] ...]",
+                     help="The artifact reference, <registry>/<repository>[:tag[,tag...]], then the files to push, "
+                          "each as path[:mediaType].")
+    with ArgumentsContext(loader, "artifact pull") as c:
+        c.positional("target", help="The artifact reference: <registry>/<repository>[:tag|@digest].")
     with ArgumentsContext(loader, "artifact") as c:
-        c.positional("target", help="The artifact reference: <registry>/<repository>[:tag[,tag...]|@digest].")
         c.argument("username", options_list=["--username", "-u"], help="Registry username.")
         c.argument("password", options_list=["--password", "-p"], help="Registry password or identity token.")
     with ArgumentsContext(loader, "artifact push") as c:
-        c.positional("files", nargs="*", help="Files to push, as path[:mediaType].")
         c.argument("manifest_config", options_list=["--manifest-config", "--config"],
                    help="The manifest's config file, as path[:mediaType].")
         c.argument("artifact_type", options_list=["--artifact-type"], help="The artifact type of the manifest.")

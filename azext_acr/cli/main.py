@@ -15,6 +15,11 @@ logger = get_logger(__name__)
 
 EXIT_ERROR, EXIT_USAGE, EXIT_NOT_FOUND = 1, 2, 3
 ORAS_COMMANDS = ("push", "pull")
+# Options of artifact push/pull that take a value: needed to tell files from option values when
+# oras-style positionals come after options (argparse cannot interleave them).
+VALUE_OPTIONS = {"--manifest-config", "--config", "--artifact-type", "--annotation", "-a", "--annotation-file",
+                 "--concurrency", "--username", "-u", "--password", "-p", "--output", "-o", "--query", "--format",
+                 "--media-type", "--output-directory"}
 
 
 class AcrLogging(CLILogging):
@@ -70,9 +75,9 @@ class AcrCLI(CLI):
         if not explicit_format and not any(a in ("-h", "--help") for a in args):
             rewritten += ["--output", "none"]
             self._oras_text = args[1]
-        return rewritten
+        return _positionals_first(rewritten)
 
-    def exception_handler(self, ex):
+    def exception_handler(self, ex):  # noqa: C901 - one flat mapping table
         from knack.util import CLIError
 
         from ..dockerconfig import DockerConfigError
@@ -94,6 +99,28 @@ class AcrCLI(CLI):
         logger.error("Unexpected error: %s: %s", type(ex).__name__, str(ex).splitlines()[0] if str(ex) else "")
         logger.debug("Traceback:", exc_info=ex)
         return EXIT_ERROR
+
+
+def _positionals_first(args: list[str]) -> list[str]:
+    """``artifact push REF --config X a.txt b.txt`` → ``artifact push REF a.txt b.txt --config X``."""
+    head, rest = args[:2], args[2:]
+    positionals: list[str] = []
+    options: list[str] = []
+    index = 0
+    while index < len(rest):
+        arg = rest[index]
+        if arg == "--":
+            positionals += rest[index + 1:]
+            break
+        if arg.startswith("-") and arg != "-":
+            options.append(arg)
+            if arg in VALUE_OPTIONS and index + 1 < len(rest):
+                options.append(rest[index + 1])
+                index += 1
+        else:
+            positionals.append(arg)
+        index += 1
+    return head + positionals + options
 
 
 def main(argv: list[str] | None = None) -> int:

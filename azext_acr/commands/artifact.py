@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
+from knack.log import get_logger
 from knack.util import CLIError
 
 from ._common import read_password_stdin
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 DEFAULT_LAYER_MEDIA_TYPE = "application/vnd.oci.image.layer.v1.tar"
 MANIFEST_MEDIA_TYPE = "application/vnd.oci.image.manifest.v1+json"
@@ -74,13 +74,14 @@ def _open(reference: str, username, password, password_stdin, tags_multi: bool =
     return registry, ref, tags
 
 
-def acr_artifact_push(target, files=None, manifest_config=None, artifact_type=None, annotation=None,
+def acr_artifact_push(target, manifest_config=None, artifact_type=None, annotation=None,
                       annotation_file=None, concurrency=3, username=None, password=None, password_stdin=False):
     from ..registry.oci import file_digest, sha256_digest
 
+    reference, files = target[0], target[1:]
     manifest_annotations, file_annotations = _parse_annotations(annotation, annotation_file)
     layers_to_push = []
-    for spec in files or []:
+    for spec in files:
         path, media_type = _split_media_type(spec, DEFAULT_LAYER_MEDIA_TYPE)
         if os.path.isdir(path):
             raise CLIError(f"'{path}' is a directory; pushing directories is not supported yet: tar it first.")
@@ -91,7 +92,7 @@ def acr_artifact_push(target, files=None, manifest_config=None, artifact_type=No
     if len(set(titles)) != len(titles):
         raise CLIError("Two files share the same name; each file's name becomes its title and must be unique.")
 
-    registry, ref, tags = _open(target, username, password, password_stdin, tags_multi=True)
+    registry, ref, tags = _open(reference, username, password, password_stdin, tags_multi=True)
     repository = ref.repository
 
     if manifest_config:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
+from knack.log import get_logger
 from knack.util import CLIError
 
 from ._common import read_password_stdin
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 EXPOSE_TOKEN_NOTE = (
     "Note: The token in both the accessToken and refreshToken fields is an ACR Refresh Token, not an ACR "

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
+from knack.log import get_logger
 from knack.util import CLIError
 
 from ._common import confirm, open_registry
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 ORDERBY = {"time_asc": "timeasc", "time_desc": "timedesc"}
 
