@@ -1,0 +1,79 @@
+"""``acr artifact``: the ORAS push/pull workflow."""
+
+from __future__ import annotations
+
+from knack.arguments import ArgumentsContext
+from knack.commands import CommandGroup
+from knack.help_files import helps
+
+from .._types import positive_int
+
+helps["artifact"] = """
+type: group
+short-summary: Push and pull OCI artifacts (files), the ORAS workflow.
+"""
+
+helps["artifact push"] = """
+type: command
+short-summary: Push files to a registry as an OCI artifact.
+long-summary: >
+    Arguments follow 'oras push': each file is path[:mediaType] (default application/vnd.oci.image.layer.v1.tar)
+    and its file name becomes its title. Per-file status goes to stderr; the result ('Pushed', 'Digest')
+    to stdout, or a JSON object with --format json (or -o json).
+examples:
+  - name: Push a text file with a custom media type.
+    text: acr artifact push myregistry.azurecr.io/samples/artifact:1.0 ./artifact.txt:application/vnd.unknown.layer.v1+txt
+  - name: Push with an explicit config and two tags.
+    text: acr artifact push myregistry.azurecr.io/samples/artifact:1.0,latest --manifest-config /dev/null:application/vnd.unknown.config.v1+json ./artifact.txt
+"""
+
+helps["artifact pull"] = """
+type: command
+short-summary: Pull the files of an OCI artifact.
+long-summary: >
+    Arguments follow 'oras pull': -o/--output names the directory. Each blob's digest is checked before the
+    file is renamed into place; titles that would escape the directory are refused, and an existing file with
+    different content is only replaced with --overwrite.
+examples:
+  - name: Pull the text layers of an artifact into the current directory.
+    text: acr artifact pull myregistry.azurecr.io/samples/artifact:1.0 --media-type application/vnd.unknown.layer.v1+txt
+  - name: Pull everything into ./out.
+    text: acr artifact pull myregistry.azurecr.io/samples/artifact:1.0 -o out
+"""
+
+
+def load_commands(loader) -> None:
+    with CommandGroup(loader, "artifact", "azext_acr.commands.artifact#{}") as g:
+        g.command("push", "acr_artifact_push")
+        g.command("pull", "acr_artifact_pull")
+
+
+def load_arguments(loader) -> None:
+    with ArgumentsContext(loader, "artifact push") as c:
+        c.positional("target", nargs="+", metavar="REFERENCE [FILE[:MEDIA_TYPE] ...]",
+                     help="The artifact reference, <registry>/<repository>[:tag[,tag...]], then the files to push, "
+                          "each as path[:mediaType].")
+    with ArgumentsContext(loader, "artifact pull") as c:
+        c.positional("target", help="The artifact reference: <registry>/<repository>[:tag|@digest].")
+    with ArgumentsContext(loader, "artifact") as c:
+        c.argument("username", options_list=["--username", "-u"], help="Registry username.")
+        c.argument("password", options_list=["--password", "-p"], help="Registry password or identity token.")
+    with ArgumentsContext(loader, "artifact push") as c:
+        c.argument("manifest_config", options_list=["--manifest-config", "--config"],
+                   help="The manifest's config file, as path[:mediaType].")
+        c.argument("artifact_type", options_list=["--artifact-type"], help="The artifact type of the manifest.")
+        c.argument("annotation", options_list=["--annotation", "-a"], action="append",
+                   help="A manifest annotation, key=value. Repeatable.")
+        c.argument("annotation_file", options_list=["--annotation-file"],
+                   help="A JSON file of annotations: {\"$manifest\": {...}, \"<file title>\": {...}}.")
+        c.argument("concurrency", options_list=["--concurrency"], type=positive_int,
+                   help="How many blobs to upload at once (default 3, at most 32).")
+    with ArgumentsContext(loader, "artifact pull") as c:
+        c.argument("media_type", options_list=["--media-type"], action="append",
+                   help="Pull only layers of this media type. Repeatable.")
+        c.argument("output_directory", options_list=["--output-directory"],
+                   help="The directory to write files to (oras' -o/--output also works). Default: current.")
+        c.argument("keep_old_files", options_list=["--keep-old-files", "-k"], action="store_true",
+                   help="Keep files that already exist instead of overwriting them.")
+        c.argument("overwrite", options_list=["--overwrite"], action="store_true",
+                   help="Replace files that exist with different content.")
