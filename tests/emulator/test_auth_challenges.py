@@ -67,9 +67,13 @@ def test_catalog_challenge_asks_for_registry_catalog(registry):
 
 def test_token_without_the_needed_action_gets_insufficient_scope(registry, repo):
     registry.push_image(repo, "v1")
-    response = registry.request("DELETE", f"/acr/v1/{repo}/_tags/v1", headers=registry.bearer(f"repository:{repo}:pull"))
+    response = registry.request(
+        "DELETE", f"/acr/v1/{repo}/_tags/v1", headers=registry.bearer(f"repository:{repo}:pull")
+    )
     assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"].endswith(f',scope="repository:{repo}:delete",error="insufficient_scope"')
+    assert response.headers["WWW-Authenticate"].endswith(
+        f',scope="repository:{repo}:delete",error="insufficient_scope"'
+    )
 
 
 def test_token_for_one_repository_cannot_read_another(registry, repo):
@@ -90,6 +94,8 @@ def test_admin_basic_works_directly_on_data_endpoints(registry, repo):
 
 
 def test_auth_is_checked_before_the_body_is_applied(registry, repo):
-    response = registry.request("POST", f"/v2/{repo}/blobs/uploads/", params={"digest": "sha256:" + "0" * 64}, data=b"x")
+    response = registry.request(
+        "POST", f"/v2/{repo}/blobs/uploads/", params={"digest": "sha256:" + "0" * 64}, data=b"x"
+    )
     assert response.status_code == 401
     assert registry.request("GET", f"/acr/v1/{repo}", auth=registry.admin).status_code == 404

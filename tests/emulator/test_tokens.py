@@ -58,8 +58,12 @@ def test_aad_answers_invalid_client_with_401(emulator, registry):
     response = registry.request(
         "POST",
         f"/{emulator.info['tenantId']}/oauth2/v2.0/token",
-        data={"grant_type": "client_credentials", "client_id": emulator.info["clientId"],
-              "client_secret": "nope", "scope": REGISTRY_SCOPE},
+        data={
+            "grant_type": "client_credentials",
+            "client_id": emulator.info["clientId"],
+            "client_secret": "nope",
+            "scope": REGISTRY_SCOPE,
+        },
     )
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
@@ -92,8 +96,12 @@ def test_exchange_then_refresh_then_access(registry, aad_token, repo, emulator):
     response = registry.request(
         "POST",
         "/oauth2/token",
-        data={"grant_type": "refresh_token", "service": registry.service, "refresh_token": refresh,
-              "scope": f"repository:{repo}:pull,metadataRead registry:catalog:*"},
+        data={
+            "grant_type": "refresh_token",
+            "service": registry.service,
+            "refresh_token": refresh,
+            "scope": f"repository:{repo}:pull,metadataRead registry:catalog:*",
+        },
     )
     assert response.status_code == 200
     access = claims_of(response.json()["access_token"])
@@ -102,12 +110,16 @@ def test_exchange_then_refresh_then_access(registry, aad_token, repo, emulator):
     assert access["grant_type"] == "access_token"
     assert {"type": "repository", "name": repo, "actions": ["pull", "metadata_read"]} in access["access"]
     assert {"type": "registry", "name": "catalog", "actions": ["*"]} in access["access"]
-    assert registry.request("GET", "/v2/_catalog", headers={"Authorization": "Bearer " + response.json()["access_token"]}).ok
+    assert registry.request(
+        "GET", "/v2/_catalog", headers={"Authorization": "Bearer " + response.json()["access_token"]}
+    ).ok
 
 
 def test_exchange_rejects_tokens_it_did_not_issue(registry):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    forged = jwt.encode({"aud": "https://containerregistry.azure.net", "tid": "x", "exp": time.time() + 600}, key, "RS256")
+    forged = jwt.encode(
+        {"aud": "https://containerregistry.azure.net", "tid": "x", "exp": time.time() + 600}, key, "RS256"
+    )
     assert exchange(registry, forged).status_code == 401
     assert exchange(registry, "not-a-jwt").status_code == 401
     assert registry.request("GET", "/oauth2/exchange").status_code == 404
@@ -142,24 +154,35 @@ def test_chunked_token_form_like_skopeo(registry, aad_token, repo):
     )
     assert response.request.headers.get("Transfer-Encoding") == "chunked"
     assert response.status_code == 200, response.text
-    assert claims_of(response.json()["access_token"])["access"] == [{"type": "repository", "name": repo, "actions": ["pull"]}]
+    assert claims_of(response.json()["access_token"])["access"] == [
+        {"type": "repository", "name": repo, "actions": ["pull"]}
+    ]
 
 
 def test_repeated_scope_fields_are_all_granted(registry):
     response = registry.request(
         "POST",
         "/oauth2/token",
-        data=[("grant_type", "password"), ("username", registry.admin[0]), ("password", registry.admin[1]),
-              ("service", registry.service), ("scope", "repository:a:pull"), ("scope", "repository:b:push")],
+        data=[
+            ("grant_type", "password"),
+            ("username", registry.admin[0]),
+            ("password", registry.admin[1]),
+            ("service", registry.service),
+            ("scope", "repository:a:pull"),
+            ("scope", "repository:b:push"),
+        ],
     )
     access = claims_of(response.json()["access_token"])["access"]
-    assert access == [{"type": "repository", "name": "a", "actions": ["pull"]},
-                      {"type": "repository", "name": "b", "actions": ["push"]}]
+    assert access == [
+        {"type": "repository", "name": "a", "actions": ["pull"]},
+        {"type": "repository", "name": "b", "actions": ["push"]},
+    ]
 
 
 def test_wrong_password_grant_is_unauthorized(registry):
     response = registry.request(
-        "POST", "/oauth2/token",
+        "POST",
+        "/oauth2/token",
         data={"grant_type": "password", "username": "acremulator", "password": "x", "service": registry.service},
     )
     assert response.status_code == 401
@@ -167,7 +190,8 @@ def test_wrong_password_grant_is_unauthorized(registry):
 
 def test_anonymous_password_grant_gets_no_access_without_anonymous_pull(registry, repo):
     response = registry.request(
-        "POST", "/oauth2/token",
+        "POST",
+        "/oauth2/token",
         data={"grant_type": "password", "service": registry.service, "scope": f"repository:{repo}:pull"},
     )
     token = response.json()["access_token"]
@@ -179,9 +203,14 @@ def test_anonymous_password_grant_gets_no_access_without_anonymous_pull(registry
 def test_null_guid_with_refresh_token_and_offline_token_returns_a_refresh_token(registry, aad_token, repo):
     refresh = exchange(registry, aad_token).json()["refresh_token"]
     response = registry.request(
-        "GET", "/oauth2/token",
-        params={"service": registry.service, "scope": f"repository:{repo}:pull", "offline_token": "true",
-                "client_id": "docker"},
+        "GET",
+        "/oauth2/token",
+        params={
+            "service": registry.service,
+            "scope": f"repository:{repo}:pull",
+            "offline_token": "true",
+            "client_id": "docker",
+        },
         auth=("00000000-0000-0000-0000-000000000000", refresh),
     )
     assert response.status_code == 200
@@ -197,9 +226,18 @@ def signing_key(emulator):
 
 def access_claims(registry, repo: str, **overrides) -> dict:
     now = int(time.time())
-    claims = {"jti": str(uuid.uuid4()), "sub": "x", "iat": now, "nbf": now, "exp": now + 600,
-              "iss": "Azure Container Registry", "aud": registry.service, "version": "1.0",
-              "grant_type": "access_token", "access": [{"type": "repository", "name": repo, "actions": ["pull"]}]}
+    claims = {
+        "jti": str(uuid.uuid4()),
+        "sub": "x",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "iss": "Azure Container Registry",
+        "aud": registry.service,
+        "version": "1.0",
+        "grant_type": "access_token",
+        "access": [{"type": "repository", "name": repo, "actions": ["pull"]}],
+    }
     claims.update(overrides)
     return claims
 
@@ -220,7 +258,11 @@ def test_properly_signed_token_is_accepted(registry, repo, signing_key):
 
 def test_expired_token_is_rejected(registry, repo, signing_key):
     past = int(time.time()) - 3600
-    assert_rejected(registry, repo, jwt.encode(access_claims(registry, repo, iat=past, nbf=past, exp=past + 60), signing_key, "RS256"))
+    assert_rejected(
+        registry,
+        repo,
+        jwt.encode(access_claims(registry, repo, iat=past, nbf=past, exp=past + 60), signing_key, "RS256"),
+    )
 
 
 def test_tampered_token_is_rejected(registry, repo):
