@@ -115,3 +115,80 @@ def fresh_emulator(tmp_path) -> Iterator[Emulator]:
     emu = start_emulator(data_dir=tmp_path / "emulator-data")
     yield emu
     emu.stop()
+
+
+# -- Debian's docker-registry: a plain OCI registry peer ---------------------------------------
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def require_peer(binary: str) -> str:
+    """The path of a peer program; a missing peer fails the run in CI and skips it elsewhere."""
+    import shutil
+
+    path = shutil.which(binary) or (f"/usr/bin/{binary}" if os.path.exists(f"/usr/bin/{binary}") else None)
+    if path:
+        return path
+    message = f"{binary} is not installed (scripts/test installs it with apt-get)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@dataclass
+class DockerRegistry:
+    process: subprocess.Popen
+    port: int
+    root: Path
+
+    @property
+    def login_server(self) -> str:
+        return f"localhost:{self.port}"
+
+
+def start_docker_registry(root: Path, htpasswd: Path | None = None) -> DockerRegistry:
+    """Start Debian's docker-registry (distribution v2) on a free loopback port, plain http."""
+    import time
+
+    binary = require_peer("docker-registry")
+    port = free_port()
+    root.mkdir(parents=True, exist_ok=True)
+    auth = ""
+    if htpasswd is not None:
+        auth = f"auth:\n  htpasswd:\n    realm: basic-realm\n    path: {htpasswd}\n"
+    config = root / "config.yml"
+    config.write_text(
+        "version: 0.1\n"
+        f"storage:\n  filesystem:\n    rootdirectory: {root / 'data'}\n  delete:\n    enabled: true\n"
+        f"http:\n  addr: 127.0.0.1:{port}\n"
+        "log:\n  level: error\n" + auth)
+    proc = subprocess.Popen([binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    import requests
+
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("docker-registry exited: " + proc.stderr.read().decode(errors="replace"))
+        try:
+            requests.get(f"http://127.0.0.1:{port}/v2/", timeout=1)
+            break
+        except requests.RequestException:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        raise RuntimeError("docker-registry did not start")
+    return DockerRegistry(proc, port, root)
+
+
+@pytest.fixture
+def docker_registry(tmp_path) -> Iterator[DockerRegistry]:
+    """Debian's docker-registry without auth, plain http on loopback."""
+    registry = start_docker_registry(tmp_path / "docker-registry")
+    yield registry
+    registry.process.terminate()
+    registry.process.wait(timeout=10)
