@@ -60,6 +60,15 @@ class AcrApi:
         yield from self._iter_list(f"/acr/v1/{repository}/_tags", params, "tags",
                                    scopes or [read_scope(repository)])
 
+    def iter_manifests(self, repository: str, *, orderby: str | None = None,
+                       scopes: list[str] | None = None) -> Iterator[dict]:
+        """Every manifest's attributes (digest, tags, times, changeableAttributes), page by page."""
+        params = {"n": PAGE_SIZE}
+        if orderby:
+            params["orderby"] = orderby
+        yield from self._iter_list(f"/acr/v1/{repository}/_manifests", params, "manifests",
+                                   scopes or [read_scope(repository)])
+
     def iter_catalog(self) -> Iterator[str]:
         """All repository names, through the Docker catalog as az does (``/v2/_catalog``)."""
         for name in self._iter_list("/v2/_catalog", {"n": PAGE_SIZE}, "repositories", ["registry:catalog:*"]):
