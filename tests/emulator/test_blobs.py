@@ -155,3 +155,13 @@ def test_invalid_names_and_digests_are_rejected(registry, repo):
     response = registry.request("GET", f"/v2/{repo}/blobs/md5:abc", auth=registry.admin)
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "DIGEST_INVALID"
+
+
+def test_blob_delete_unlinks_it_from_the_repository(registry, repo):
+    digest = registry.push_blob(repo, b"to be deleted")
+    headers = registry.bearer(f"repository:{repo}:delete,pull")
+    response = registry.request("DELETE", f"/v2/{repo}/blobs/{digest}", headers=headers)
+    assert response.status_code == 202
+    assert response.headers["Docker-Content-Digest"] == digest
+    assert registry.request("HEAD", f"/v2/{repo}/blobs/{digest}", headers=headers).status_code == 404
+    assert registry.request("DELETE", f"/v2/{repo}/blobs/{digest}", headers=headers).status_code == 404

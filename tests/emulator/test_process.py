@@ -72,3 +72,10 @@ def test_plain_http_and_anonymous_pull(launch):
     response = requests.post(emu.url + "/v2/anon/repo/blobs/uploads/", headers=headers)
     assert response.status_code == 401
     assert json.loads(response.content)["errors"][0]["code"] == "UNAUTHORIZED"
+
+
+def test_health_needs_no_credentials(emulator):
+    registry = make_registry(emulator)
+    response = registry.request("GET", "/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}

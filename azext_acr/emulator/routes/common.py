@@ -82,13 +82,13 @@ def authenticate(request: web.Request, type_: str = "", name: str = "", actions:
         try:
             claims = context_of(request).tokens.verify(value.strip(), "access_token", audiences(request))
         except InvalidToken:
-            raise _challenge(request, type_, name, actions, error="invalid_token") from None
+            raise challenge(request, type_, name, actions, error="invalid_token") from None
         access = claims.get("access")
         return Caller(str(claims.get("sub", "")), access if isinstance(access, list) else [])
-    raise _challenge(request, type_, name, actions)
+    raise challenge(request, type_, name, actions)
 
 
-def _challenge(
+def challenge(
     request: web.Request, type_: str, name: str, actions: tuple[str, ...], error: str | None = None
 ) -> Unauthorized:
     scope = f"{type_}:{name}:{','.join(actions)}" if type_ else None
@@ -100,9 +100,9 @@ def require(request: web.Request, type_: str, name: str, *actions: str) -> Calle
     """Authorise the request for `actions` on one resource, or raise the 401 with its challenge."""
     caller = authenticate(request, type_, name, actions)
     if caller is None:
-        raise _challenge(request, type_, name, actions)
+        raise challenge(request, type_, name, actions)
     if not permits(caller.access, type_, name, actions):
-        raise _challenge(request, type_, name, actions, error="insufficient_scope")
+        raise challenge(request, type_, name, actions, error="insufficient_scope")
     return caller
 
 

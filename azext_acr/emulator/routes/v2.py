@@ -14,8 +14,8 @@ from ..models.paging import page_size, paginate
 from ..models.registry import UploadSession
 from .common import (
     Caller,
-    _challenge,
     authenticate,
+    challenge,
     json_response,
     link_header,
     require,
@@ -30,7 +30,7 @@ _CONTENT_RANGE_RE = re.compile(r"^(?:bytes[ =])?(\d+)-(\d+)(?:/\d+|/\*)?$")
 async def version_check(request: web.Request) -> web.Response:
     """`GET /v2/`: any valid credential is enough; without one, the scope-less challenge clients parse."""
     if authenticate(request) is None:
-        raise _challenge(request, "", "", ())
+        raise challenge(request, "", "", ())
     return json_response({})
 
 
@@ -214,12 +214,12 @@ async def list_tags(request: web.Request, name: str) -> web.Response:
     because docker-style clients compute `pull` for this call themselves."""
     caller = authenticate(request, "repository", name, ("metadata_read",))
     if caller is None:
-        raise _challenge(request, "repository", name, ("metadata_read",))
+        raise challenge(request, "repository", name, ("metadata_read",))
     if not (
         permits(caller.access, "repository", name, ["metadata_read"])
         or permits(caller.access, "repository", name, ["pull"])
     ):
-        raise _challenge(request, "repository", name, ("metadata_read",), error="insufficient_scope")
+        raise challenge(request, "repository", name, ("metadata_read",), error="insufficient_scope")
     n = page_size(request.query.get("n"))
     tags = [t.name for t in context_of(request).registry.list_tags(name)]
     page, more = paginate(tags, lambda t: t, request.query.get("last"), n, lexical=True)
