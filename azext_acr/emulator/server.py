@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
 import signal
 import socket
@@ -122,13 +123,12 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
 async def errors_and_logging(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
     request["correlation_id"] = str(uuid.uuid4())
-    status = 500
     try:
         response = await handler(request)
     except RegistryError as exc:
         response = error_response(exc)
-    except web.HTTPException:
-        raise
+    except (web.HTTPException, ConnectionError):
+        raise  # a client that went away mid-stream cannot be answered any more
     except Exception:
         log.exception("unhandled error in %s %s", request.method, request.path_qs)
         response = json_response({"errors": [{"code": "UNKNOWN", "message": "internal emulator error"}]}, status=500)
@@ -278,7 +278,7 @@ async def serve(options: Options) -> int:
         "host": options.host,
         "port": port,
         "anonymousPull": options.anonymous_pull,
-        "pid": __import__("os").getpid(),
+        "pid": os.getpid(),
     }
     sys.stdout.write(json.dumps(ready) + "\n")
     sys.stdout.flush()

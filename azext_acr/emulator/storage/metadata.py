@@ -87,9 +87,9 @@ class MetadataStore:
     def close(self) -> None:
         self.db.close()
 
-    def transaction(self) -> sqlite3.Connection:
+    def transaction(self) -> _Transaction:
         """`with store.transaction():` groups writes atomically (the connection is in autocommit mode)."""
-        return _Transaction(self.db)  # type: ignore[return-value]
+        return _Transaction(self.db)
 
     # repositories
     def get_repo(self, name: str) -> Repository | None:
