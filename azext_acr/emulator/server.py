@@ -256,7 +256,7 @@ async def serve(options: Options) -> int:
         aad=AadIssuer(aad_key, options.access_token_ttl),
         settings=settings,
     )
-    runner = web.AppRunner(build_app(context), access_log=None, handle_signals=False)
+    runner = web.AppRunner(build_app(context), access_log=None, handle_signals=False, shutdown_timeout=3)
     await runner.setup()
     for sock in sockets:
         await web.SockSite(runner, sock, ssl_context=ssl_context).start()
