@@ -192,3 +192,13 @@ def docker_registry(tmp_path) -> Iterator[DockerRegistry]:
     yield registry
     registry.process.terminate()
     registry.process.wait(timeout=10)
+
+
+# -- the real acr CLI, run as a subprocess ------------------------------------------------------
+
+@pytest.fixture
+def acr(emulator, tmp_path):
+    """``acr(*args, env=..., input=...)``: the real CLI with an isolated Docker config and HOME."""
+    from acrtest import AcrRunner
+
+    return AcrRunner(emulator, tmp_path)

@@ -77,14 +77,27 @@ class AcrCLI(CLI):
             self._oras_text = args[1]
         return _positionals_first(rewritten)
 
+    def _print_partial_result(self, result) -> None:
+        """A command that failed in part still prints what it did, in the format the user asked for."""
+        from knack.util import CommandResultItem
+
+        output_type = self.invocation.data.get("output", "json") if self.invocation else "json"
+        self.output.out(CommandResultItem(result), formatter=self.output.get_formatter(output_type),
+                        out_file=self.out_file)
+
     def exception_handler(self, ex):  # noqa: C901 - one flat mapping table
         from knack.util import CLIError
 
+        from ..commands.purge import PartialFailure
         from ..dockerconfig import DockerConfigError
         from ..identity.errors import IdentityError
         from ..registry.errors import NotFoundError, RegistryError
 
         command = (self.invocation.data.get("command") if self.invocation else None) or ""
+        if isinstance(ex, PartialFailure):
+            self._print_partial_result(ex.result)
+            logger.error(str(ex))
+            return EXIT_ERROR
         if isinstance(ex, RegistryError):
             logger.error(str(ex))
             if isinstance(ex, NotFoundError) and command in SHOW_COMMANDS:
