@@ -160,3 +160,104 @@ class OciApi:
         self.session.request("DELETE", f"/v2/{repository}/manifests/{digest}",
                              scopes=scopes or [f"repository:{repository}:delete"], expected=(202, 200, 204))
 
+    # -- listings, digests and referrers (work on any OCI registry) ----------------------------
+    def iter_catalog(self, limit: int | None = None, scopes: list[str] | None = None):
+        """Repository names from ``/v2/_catalog``, every page (or the first ``limit``)."""
+        from .acr import PAGE_SIZE, iter_listing
+
+        yield from iter_listing(self.session.request, self.session.base_url + "/v2/_catalog", {"n": PAGE_SIZE},
+                                "repositories", scopes or ["registry:catalog:*"], limit)
+
+    def iter_tags(self, repository: str, limit: int | None = None, scopes: list[str] | None = None):
+        """Tag names from ``/v2/<repository>/tags/list``, every page (or the first ``limit``)."""
+        from .acr import PAGE_SIZE, iter_listing
+
+        for tag in iter_listing(self.session.request, f"{self.session.base_url}/v2/{repository}/tags/list",
+                                {"n": PAGE_SIZE}, "tags", scopes or [pull_scope(repository)], limit):
+            if not isinstance(tag, str):
+                raise ProtocolError(f"The tag list of '{repository}' holds something that is not a tag name.")
+            yield tag
+
+    def resolve_digest(self, repository: str, reference: str, scopes: list[str] | None = None) -> str:
+        """The digest a tag points at: HEAD the manifest and read Docker-Content-Digest (GET and hash
+        when the registry does not send it)."""
+        scopes = scopes or [pull_scope(repository)]
+        response = self.session.request("HEAD", f"/v2/{repository}/manifests/{reference}", scopes=scopes,
+                                        headers={"Accept": MANIFEST_ACCEPT})
+        digest = response.headers.get("Docker-Content-Digest")
+        if digest and digest.startswith("sha256:"):
+            return digest
+        return self.get_manifest(repository, reference, scopes=scopes).digest
+
+    def head_manifest(self, repository: str, reference: str, scopes: list[str] | None = None) -> dict:
+        """``{digest, mediaType, size}`` of a manifest from a HEAD request (no body fetched)."""
+        scopes = scopes or [pull_scope(repository)]
+        response = self.session.request("HEAD", f"/v2/{repository}/manifests/{reference}", scopes=scopes,
+                                        headers={"Accept": MANIFEST_ACCEPT})
+        digest = response.headers.get("Docker-Content-Digest")
+        media_type = (response.headers.get("Content-Type") or "").split(";")[0].strip()
+        size = response.headers.get("Content-Length")
+        if not digest or not digest.startswith("sha256:"):
+            manifest = self.get_manifest(repository, reference, scopes=scopes)
+            return {"digest": manifest.digest, "mediaType": manifest.media_type, "size": len(manifest.content)}
+        return {"digest": digest, "mediaType": media_type, "size": int(size) if size and size.isdigit() else None}
+
+    def referrers(self, repository: str, digest: str, artifact_type: str | None = None,
+                  scopes: list[str] | None = None) -> list[dict]:
+        """Descriptors of the manifests whose subject is ``digest``, every page.
+
+        Uses the referrers API (``/v2/<r>/referrers/<digest>``); a registry without it answers 404
+        (the OCI 1.1 spec forbids 404 from one that has it), and then the referrers tag schema
+        (``sha256-<hex>``) is read instead. The artifact-type filter is applied here when the
+        registry did not apply it (no ``OCI-Filters-Applied: artifactType``).
+        """
+        from .acr import _json
+        from .errors import NotFoundError
+        from .pagination import iterate_pages
+
+        scopes = scopes or [pull_scope(repository)]
+        first = f"{self.session.base_url}/v2/{repository}/referrers/{digest}"
+        if artifact_type:
+            first += "?" + urlencode({"artifactType": artifact_type})
+        filtered = [False]
+
+        def fetch(url: str):
+            response = self.session.request("GET", url, scopes=scopes,
+                                            headers={"Accept": "application/vnd.oci.image.index.v1+json"})
+            applied = response.headers.get("OCI-Filters-Applied") or ""
+            filtered[0] = "artifactType" in [item.strip() for item in applied.split(",")]
+            return _json(response), response.headers.get("Link")
+
+        found: list[dict] = []
+        try:
+            for body in iterate_pages(fetch, first):
+                items = body.get("manifests") if isinstance(body, dict) else None
+                if not isinstance(items, list):
+                    raise ProtocolError(f"The referrers of {repository}@{digest} have an unexpected shape.")
+                found.extend(items)
+        except NotFoundError as err:
+            if err.code is not None:  # the registry has the API and says the subject is unknown
+                raise
+            filtered[0] = False
+            found = self._referrers_from_tag_schema(repository, digest, scopes)
+        if artifact_type and not filtered[0]:
+            found = [item for item in found if isinstance(item, dict) and item.get("artifactType") == artifact_type]
+        return found
+
+    def _referrers_from_tag_schema(self, repository: str, digest: str, scopes: list[str]) -> list[dict]:
+        import json
+
+        from .errors import NotFoundError
+
+        algorithm, _, hex_part = digest.partition(":")
+        try:
+            index = self.get_manifest(repository, f"{algorithm}-{hex_part}"[:128], scopes=scopes)
+        except NotFoundError:
+            return []
+        try:
+            items = json.loads(index.content).get("manifests")
+        except (ValueError, AttributeError):
+            items = None
+        if not isinstance(items, list):
+            raise ProtocolError(f"The referrers tag of {repository}@{digest} is not an image index.")
+        return items
