@@ -14,12 +14,12 @@ from .loader import SHOW_COMMANDS, AcrCommandsLoader
 logger = get_logger(__name__)
 
 EXIT_ERROR, EXIT_USAGE, EXIT_NOT_FOUND = 1, 2, 3
-ORAS_COMMANDS = ("push", "pull")
+ORAS_COMMANDS = ("push", "pull", "attach", "discover")
 # Options of artifact push/pull that take a value: needed to tell files from option values when
 # oras-style positionals come after options (argparse cannot interleave them).
 VALUE_OPTIONS = {"--manifest-config", "--config", "--artifact-type", "--annotation", "-a", "--annotation-file",
                  "--concurrency", "--username", "-u", "--password", "-p", "--output", "-o", "--query", "--format",
-                 "--media-type", "--output-directory"}
+                 "--media-type", "--output-directory", "--depth"}
 
 
 class AcrLogging(CLILogging):

@@ -1,10 +1,21 @@
-"""``acr artifact push|pull``: the ORAS workflow (files in, OCI artifact manifest out, and back)."""
+"""``acr artifact push|pull|attach|discover``: the ORAS workflow (files in, OCI manifest out, and back).
+
+Arguments and results follow oras v1.x. Blobs move concurrently and streamed (constant memory),
+blobs the registry already has are skipped, a blob this machine saw in another repository of the
+same registry is mounted from there instead of uploaded, and pulled files are digest-checked
+before they are renamed into place, never outside the output directory.
+"""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
+import shutil
 import sys
+import tempfile
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,21 +28,84 @@ from ._common import read_password_stdin
 logger = get_logger(__name__)
 
 DEFAULT_LAYER_MEDIA_TYPE = "application/vnd.oci.image.layer.v1.tar"
+DIRECTORY_MEDIA_TYPE = "application/vnd.oci.image.layer.v1.tar+gzip"
 MANIFEST_MEDIA_TYPE = "application/vnd.oci.image.manifest.v1+json"
-INDEX_MEDIA_TYPES = ("application/vnd.oci.image.index.v1+json",
-                     "application/vnd.docker.distribution.manifest.list.v2+json")
+INDEX_MEDIA_TYPE = "application/vnd.oci.image.index.v1+json"
+INDEX_MEDIA_TYPES = (INDEX_MEDIA_TYPE, "application/vnd.docker.distribution.manifest.list.v2+json")
 EMPTY_CONFIG_MEDIA_TYPE = "application/vnd.oci.empty.v1+json"
 EMPTY_CONFIG = b"{}"
 DEFAULT_ARTIFACT_TYPE = "application/vnd.unknown.artifact.v1"
 TITLE = "org.opencontainers.image.title"
 CREATED = "org.opencontainers.image.created"
+# oras' annotations on a directory packed as tar+gzip: the digest of the uncompressed tar, and "unpack me".
+CONTENT_DIGEST = "io.deis.oras.content.digest"
+CONTENT_UNPACK = "io.deis.oras.content.unpack"
+DEFAULT_CONCURRENCY = 3
+MAX_CONCURRENCY = 32
 
 
-def _status(message: str) -> None:
-    """Per-blob status lines (oras' 'Uploading …'): stderr, so stdout stays the result."""
-    print(message, file=sys.stderr, flush=True)
+# -- output on stderr ---------------------------------------------------------------------------
+class _Reporter:
+    """Per-blob status on stderr: oras' lines ("Uploading <12 hex> <name>"), plus one progress line
+    redrawn in place when stderr is a terminal. Thread-safe; stdout is left to the result."""
+
+    def __init__(self, verb: str, total: int = 0):
+        self._lock = threading.Lock()
+        self._tty = sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+        self._verb = verb
+        self._total = total
+        self._done = 0
+        self._start = time.monotonic()
+        self._drawn = 0.0
+
+    def add_total(self, size: int) -> None:
+        with self._lock:
+            self._total += size
+
+    def status(self, word: str, digest: str, name: str) -> None:
+        with self._lock:
+            self._clear()
+            print(f"{word:<11} {digest[7:19]} {name}", file=sys.stderr, flush=True)
+            self._draw(force=True)
+
+    def advance(self, count: int) -> None:
+        with self._lock:
+            self._done += count
+            self._draw()
+
+    def finish(self) -> None:
+        with self._lock:
+            self._clear()
+
+    def _clear(self) -> None:
+        if self._tty and self._drawn:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
+
+    def _draw(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not self._tty or not self._total or (not force and now - self._drawn < 0.1):
+            return
+        done = max(0, min(self._done, self._total))
+        width = 30
+        filled = int(width * done / self._total)
+        rate = done / max(now - self._start, 1e-6) / 1e6
+        sys.stderr.write(f"\r{self._verb} [{'#' * filled}{'.' * (width - filled)}] "
+                         f"{_human(done)}/{_human(self._total)} {rate:.1f} MB/s")
+        sys.stderr.flush()
+        self._drawn = now
 
 
+def _human(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.1f} {unit}" if unit != "B" else f"{int(value)} B"
+        value /= 1024
+    return f"{value:.1f} GiB"
+
+
+# -- arguments -----------------------------------------------------------------------------------
 def _split_media_type(spec: str, default: str | None) -> tuple[str, str | None]:
     """``path[:mediaType]``, split at the last colon only when what follows looks like a media type."""
     path, sep, media_type = spec.rpartition(":")
@@ -62,6 +136,10 @@ def _parse_annotations(annotation, annotation_file) -> tuple[dict, dict]:
     return manifest, files
 
 
+def _workers(concurrency) -> int:
+    return max(1, min(int(concurrency or DEFAULT_CONCURRENCY), MAX_CONCURRENCY))
+
+
 def _open(reference: str, username, password, password_stdin, tags_multi: bool = False):
     from ..registry import connect
     from ..registry.credentials import resolve_credential
@@ -74,86 +152,363 @@ def _open(reference: str, username, password, password_stdin, tags_multi: bool =
     return registry, ref, tags
 
 
-def acr_artifact_push(target, manifest_config=None, artifact_type=None, annotation=None,
-                      annotation_file=None, concurrency=3, username=None, password=None, password_stdin=False):
-    from ..registry.oci import file_digest, sha256_digest
+class _ThreadApis:
+    """One OciApi per worker thread, each with its own requests.Session (requests does not promise
+    that a Session is thread-safe), all sharing the registry's credential, challenge and token cache."""
 
-    reference, files = target[0], target[1:]
-    manifest_annotations, file_annotations = _parse_annotations(annotation, annotation_file)
-    layers_to_push = []
+    def __init__(self, registry):
+        self._registry = registry
+        self._local = threading.local()
+        self._sessions: list = []
+        self._lock = threading.Lock()
+
+    def get(self):
+        from ..registry.oci import OciApi
+        from ..registry.transport import make_session
+
+        api = getattr(self._local, "oci", None)
+        if api is None:
+            session = copy.copy(self._registry.session)  # shares the token dict: tokens fetched once
+            session.http = make_session()
+            with self._lock:
+                self._sessions.append(session.http)
+            api = self._local.oci = OciApi(session)
+        return api
+
+    def close(self) -> None:
+        for http in self._sessions:
+            http.close()
+
+
+def _run_concurrently(function, items, concurrency) -> list:
+    if not items:
+        return []
+    workers = min(_workers(concurrency), len(items))
+    if workers == 1:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(function, item) for item in items]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+# -- where blobs were seen: the cross-repository mount source ------------------------------------
+class _BlobSources:
+    """digest → repository this machine last pushed or pulled it in, per registry (docker keeps the
+    same kind of cache). Used to mount a blob from a sibling repository instead of uploading it."""
+
+    LIMIT = 5000
+
+    def __init__(self, login_server: str):
+        directory = os.environ.get("ACR_CONFIG_DIR") or os.path.join(os.path.expanduser("~"), ".acr")
+        self._path = Path(directory) / "blob-sources.json"
+        self._server = login_server
+        self._lock = threading.Lock()
+        try:
+            data = json.loads(self._path.read_text(encoding="utf-8"))
+            self._all = data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            self._all = {}
+        seen = self._all.get(login_server)
+        self._seen: dict[str, str] = seen if isinstance(seen, dict) else {}
+        self._changed = False
+
+    def source_of(self, digest: str, repository: str) -> str | None:
+        source = self._seen.get(digest)
+        return source if isinstance(source, str) and source != repository else None
+
+    def record(self, digest: str, repository: str) -> None:
+        with self._lock:
+            self._seen.pop(digest, None)
+            self._seen[digest] = repository
+            self._changed = True
+
+    def save(self) -> None:
+        if not self._changed:
+            return
+        while len(self._seen) > self.LIMIT:
+            self._seen.pop(next(iter(self._seen)))
+        self._all[self._server] = self._seen
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(prefix=".blob-sources-", dir=self._path.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(self._all, out)
+            os.replace(temp, self._path)
+        except OSError as err:  # a cache: never fail a push over it
+            logger.debug("Could not save the blob source cache: %s", err)
+
+
+# -- push ----------------------------------------------------------------------------------------
+class _Blob:
+    """A blob to push: a file (or bytes), its descriptor once hashed, and the name shown in status."""
+
+    def __init__(self, name: str, media_type: str, path: str | None = None, data: bytes | None = None,
+                 annotations: dict | None = None):
+        self.name = name
+        self.media_type = media_type
+        self.path = path
+        self.data = data
+        self.annotations = annotations or {}
+        self.digest = ""
+        self.size = 0
+
+    def descriptor(self, *, with_data: bool = False) -> dict:
+        descriptor = {"mediaType": self.media_type, "digest": self.digest, "size": self.size}
+        if with_data and self.data is not None:
+            import base64
+
+            descriptor["data"] = base64.b64encode(self.data).decode("ascii")
+        if self.annotations:
+            descriptor["annotations"] = dict(self.annotations)
+        return descriptor
+
+
+def _collect_files(files, file_annotations, staging: Path) -> list[_Blob]:
+    """oras' file arguments: ``path[:mediaType]``; a directory becomes a tar+gzip layer."""
+    from ._tarball import pack_directory
+
+    blobs = []
     for spec in files:
-        path, media_type = _split_media_type(spec, DEFAULT_LAYER_MEDIA_TYPE)
+        path, media_type = _split_media_type(spec, None)
+        title = os.path.basename(os.path.normpath(path))
         if os.path.isdir(path):
-            raise CLIError(f"'{path}' is a directory; pushing directories is not supported yet: tar it first.")
-        if not os.path.isfile(path):
-            raise CLIError(f"File '{path}' does not exist or is not a regular file.")
-        layers_to_push.append((path, media_type, os.path.basename(os.path.normpath(path))))
-    titles = [title for _, _, title in layers_to_push]
+            archive = staging / f"{len(blobs)}.tar.gz"
+            tar_digest = pack_directory(path, title, archive)
+            annotations = {**file_annotations.get(title, {}), TITLE: title,
+                           CONTENT_DIGEST: tar_digest, CONTENT_UNPACK: "true"}
+            blobs.append(_Blob(title, media_type or DIRECTORY_MEDIA_TYPE, str(archive), annotations=annotations))
+        elif os.path.isfile(path):
+            annotations = {**file_annotations.get(title, {}), TITLE: title}
+            blobs.append(_Blob(title, media_type or DEFAULT_LAYER_MEDIA_TYPE, path, annotations=annotations))
+        else:
+            raise CLIError(f"File '{path}' does not exist or is not a regular file or directory.")
+    titles = [blob.name for blob in blobs]
     if len(set(titles)) != len(titles):
         raise CLIError("Two files share the same name; each file's name becomes its title and must be unique.")
+    return blobs
 
-    registry, ref, tags = _open(reference, username, password, password_stdin, tags_multi=True)
-    repository = ref.repository
+
+def _config_blob(manifest_config) -> _Blob:
+    from ..registry.oci import sha256_digest
 
     if manifest_config:
         config_path, config_type = _split_media_type(manifest_config, "application/vnd.oci.image.config.v1+json")
         if not os.path.exists(config_path):
             raise CLIError(f"Config file '{config_path}' does not exist.")
-        config_digest, config_size = file_digest(config_path)
-        config = {"mediaType": config_type, "digest": config_digest, "size": config_size}
-        blobs = [(config_path, config_digest, config_size, "config", None)]
-    else:
-        config_digest = sha256_digest(EMPTY_CONFIG)
-        config = {"mediaType": EMPTY_CONFIG_MEDIA_TYPE, "digest": config_digest, "size": len(EMPTY_CONFIG),
-                  "data": "e30="}
-        blobs = [(None, config_digest, len(EMPTY_CONFIG), "config", EMPTY_CONFIG)]
-        artifact_type = artifact_type or DEFAULT_ARTIFACT_TYPE
+        return _Blob("config", config_type, config_path)
+    blob = _Blob("config", EMPTY_CONFIG_MEDIA_TYPE, data=EMPTY_CONFIG)
+    blob.digest, blob.size = sha256_digest(EMPTY_CONFIG), len(EMPTY_CONFIG)
+    return blob
 
-    layers = []
-    for path, media_type, title in layers_to_push:
-        digest, size = file_digest(path)
-        descriptor = {"mediaType": media_type, "digest": digest, "size": size,
-                      "annotations": {**file_annotations.get(title, {}), TITLE: title}}
-        layers.append(descriptor)
-        blobs.append((path, digest, size, title, None))
 
-    def push_blob(blob) -> None:
-        path, digest, size, name, data = blob
-        if registry.oci.blob_exists(repository, digest):
-            _status(f"Exists    {digest[7:19]} {name}")
-            return
-        _status(f"Uploading {digest[7:19]} {name}")
-        if data is not None:
-            registry.oci.upload_bytes(repository, data, digest)
+def _push_blobs(registry, repository: str, blobs: list[_Blob], concurrency, reporter: _Reporter) -> None:
+    """Hash, then skip (exists), mount (seen elsewhere) or upload each distinct blob, concurrently."""
+    from ..registry.oci import file_digest, sha256_digest
+
+    sources = _BlobSources(registry.login_server)
+    apis = _ThreadApis(registry)
+
+    def measure(blob: _Blob) -> None:
+        if not blob.digest:
+            if blob.data is not None:
+                blob.digest, blob.size = sha256_digest(blob.data), len(blob.data)
+            else:
+                blob.digest, blob.size = file_digest(blob.path)
+
+    def push(blob: _Blob) -> None:
+        oci = apis.get()
+        if oci.blob_exists(repository, blob.digest):
+            reporter.status("Exists", blob.digest, blob.name)
+            reporter.advance(blob.size)
+        elif blob.data is not None:
+            reporter.status("Uploading", blob.digest, blob.name)
+            oci.upload_bytes(repository, blob.data, blob.digest)
+            reporter.advance(blob.size)
         else:
-            registry.oci.upload_blob(repository, path, digest, size)
+            source = sources.source_of(blob.digest, repository)
+            reporter.status("Uploading", blob.digest, blob.name)
+            how = oci.upload_blob(repository, blob.path, blob.digest, blob.size, mount_from=source,
+                                  progress=reporter.advance)
+            if how == "mounted":
+                reporter.status("Mounted", blob.digest, f"{blob.name} (from {source})")
+                reporter.advance(blob.size)
+        sources.record(blob.digest, repository)
 
-    unique = list({blob[1]: blob for blob in blobs}.values())
-    workers = max(1, min(int(concurrency or 3), 32))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for future in [pool.submit(push_blob, blob) for blob in unique]:
-            future.result()
+    try:
+        _run_concurrently(measure, blobs, concurrency)
+        unique = list({blob.digest: blob for blob in blobs}.values())
+        reporter.add_total(sum(blob.size for blob in unique))
+        registry.oci.blob_exists(repository, unique[0].digest)  # warm the token cache before fanning out
+        _run_concurrently(push, unique, concurrency)
+    finally:
+        reporter.finish()
+        apis.close()
+        sources.save()
 
-    manifest = {"schemaVersion": 2, "mediaType": MANIFEST_MEDIA_TYPE}
+
+def _manifest(config: _Blob, layers: list[_Blob], artifact_type, annotations: dict, subject=None) -> bytes:
+    manifest: dict = {"schemaVersion": 2, "mediaType": MANIFEST_MEDIA_TYPE}
     if artifact_type:
         manifest["artifactType"] = artifact_type
-    manifest["config"] = config
-    manifest["layers"] = layers
-    manifest["annotations"] = {CREATED: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), **manifest_annotations}
-    content = json.dumps(manifest, separators=(",", ":")).encode()
+    manifest["config"] = config.descriptor(with_data=config.media_type == EMPTY_CONFIG_MEDIA_TYPE)
+    manifest["layers"] = [layer.descriptor() for layer in layers]
+    if subject:
+        manifest["subject"] = subject
+    manifest["annotations"] = {CREATED: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), **annotations}
+    return json.dumps(manifest, separators=(",", ":")).encode()
+
+
+def _files_result(layers: list[_Blob], specs) -> list[dict]:
+    return [{"path": _split_media_type(spec, None)[0], "title": layer.name, "mediaType": layer.media_type,
+             "digest": layer.digest, "size": layer.size} for layer, spec in zip(layers, specs, strict=True)]
+
+
+def acr_artifact_push(target, manifest_config=None, artifact_type=None, annotation=None,
+                      annotation_file=None, concurrency=DEFAULT_CONCURRENCY, username=None, password=None,
+                      password_stdin=False):
+    from ..registry.oci import sha256_digest
+
+    reference, files = target[0], target[1:]
+    manifest_annotations, file_annotations = _parse_annotations(annotation, annotation_file)
+    registry, ref, tags = _open(reference, username, password, password_stdin, tags_multi=True)
+    repository = ref.repository
+    with tempfile.TemporaryDirectory(prefix="acr-push-") as staging:
+        layers = _collect_files(files, file_annotations, Path(staging))
+        config = _config_blob(manifest_config)
+        if not manifest_config:
+            artifact_type = artifact_type or DEFAULT_ARTIFACT_TYPE
+        _push_blobs(registry, repository, [config, *layers], concurrency, _Reporter("Uploading"))
+    content = _manifest(config, layers, artifact_type, manifest_annotations)
     digest = sha256_digest(content)
     for tag in tags or [digest]:
         registry.oci.put_manifest(repository, tag, content, MANIFEST_MEDIA_TYPE)
     pushed = [f"{ref.registry}/{repository}:{tag}" for tag in tags] or [f"{ref.registry}/{repository}@{digest}"]
     return {"reference": pushed[0], "references": pushed, "digest": digest, "mediaType": MANIFEST_MEDIA_TYPE,
-            "size": len(content), "artifactType": artifact_type,
-            "files": [{"path": path, "title": title, "mediaType": mt} for path, mt, title in layers_to_push]}
+            "size": len(content), "artifactType": artifact_type, "files": _files_result(layers, files)}
 
 
+# -- attach and discover -------------------------------------------------------------------------
+def _referrers_tag(digest: str) -> str:
+    """The OCI 1.1 fallback tag for registries without the referrers API: ``sha256-<hex>``."""
+    return digest.replace(":", "-")
+
+
+def _fetch_referrers(registry, repository: str, digest: str, artifact_type: str | None = None) -> list[dict] | None:
+    """The referrers of ``digest`` (descriptors), from the referrers API; None when the registry has none."""
+    from urllib.parse import quote
+
+    from ..registry.oci import pull_scope
+
+    path = f"/v2/{repository}/referrers/{digest}"
+    if artifact_type:
+        path += f"?artifactType={quote(artifact_type, safe='')}"
+    response = registry.session.request("GET", path, scopes=[pull_scope(repository)], allow_statuses=(404, 400))
+    if response.status_code != 200:
+        return None
+    try:
+        manifests = response.json().get("manifests") or []
+    except (ValueError, AttributeError):
+        raise CLIError(f"The registry's referrers list for {digest} is not valid JSON.") from None
+    if artifact_type and response.headers.get("OCI-Filters-Applied", "") != "artifactType":
+        manifests = [m for m in manifests if m.get("artifactType") == artifact_type]
+    return [m for m in manifests if isinstance(m, dict)]
+
+
+def _tag_schema_referrers(registry, repository: str, digest: str) -> list[dict]:
+    from ..registry.errors import NotFoundError
+
+    try:
+        index = registry.oci.get_manifest(repository, _referrers_tag(digest))
+        return [m for m in json.loads(index.content).get("manifests") or [] if isinstance(m, dict)]
+    except NotFoundError:
+        return []
+    except (ValueError, AttributeError):
+        raise CLIError(f"The referrers tag of {digest} does not hold a valid index.") from None
+
+
+def _referrers(registry, repository: str, digest: str, artifact_type: str | None = None) -> list[dict]:
+    found = _fetch_referrers(registry, repository, digest, artifact_type)
+    if found is None:
+        found = [m for m in _tag_schema_referrers(registry, repository, digest)
+                 if not artifact_type or m.get("artifactType") == artifact_type]
+    return found
+
+
+def acr_artifact_attach(target, artifact_type, annotation=None, annotation_file=None,
+                        concurrency=DEFAULT_CONCURRENCY, username=None, password=None, password_stdin=False):
+    from ..registry.oci import sha256_digest
+
+    reference, files = target[0], target[1:]
+    manifest_annotations, file_annotations = _parse_annotations(annotation, annotation_file)
+    if not files and not manifest_annotations:
+        raise CLIError("Nothing to attach: give files or --annotation.")
+    registry, ref, _ = _open(reference, username, password, password_stdin)
+    repository = ref.repository
+    subject_manifest = registry.oci.get_manifest(repository, ref.identifier)
+    subject = {"mediaType": subject_manifest.media_type or MANIFEST_MEDIA_TYPE, "digest": subject_manifest.digest,
+               "size": len(subject_manifest.content)}
+    with tempfile.TemporaryDirectory(prefix="acr-attach-") as staging:
+        layers = _collect_files(files, file_annotations, Path(staging))
+        config = _config_blob(None)
+        _push_blobs(registry, repository, [config, *layers], concurrency, _Reporter("Uploading"))
+    content = _manifest(config, layers, artifact_type, manifest_annotations, subject=subject)
+    digest = sha256_digest(content)
+    registry.oci.put_manifest(repository, digest, content, MANIFEST_MEDIA_TYPE)
+    if _fetch_referrers(registry, repository, subject["digest"]) is None:
+        _update_referrers_tag(registry, repository, subject["digest"], content, digest, artifact_type,
+                              manifest_annotations)
+    subject_ref = f"{ref.registry}/{repository}@{subject['digest']}"
+    return {"reference": f"{ref.registry}/{repository}@{digest}", "subject": subject_ref, "digest": digest,
+            "mediaType": MANIFEST_MEDIA_TYPE, "size": len(content), "artifactType": artifact_type,
+            "files": _files_result(layers, files)}
+
+
+def _update_referrers_tag(registry, repository, subject_digest, content, digest, artifact_type, annotations):
+    """Registries without the referrers API (distribution 2.8): keep the ``sha256-<hex>`` index current."""
+    existing = [m for m in _tag_schema_referrers(registry, repository, subject_digest) if m.get("digest") != digest]
+    descriptor = {"mediaType": MANIFEST_MEDIA_TYPE, "digest": digest, "size": len(content),
+                  "artifactType": artifact_type}
+    if annotations:
+        descriptor["annotations"] = annotations
+    index = {"schemaVersion": 2, "mediaType": INDEX_MEDIA_TYPE, "manifests": [*existing, descriptor]}
+    registry.oci.put_manifest(repository, _referrers_tag(subject_digest),
+                              json.dumps(index, separators=(",", ":")).encode(), INDEX_MEDIA_TYPE)
+
+
+def acr_artifact_discover(target, artifact_type=None, depth=None, username=None, password=None,
+                          password_stdin=False):
+    registry, ref, _ = _open(target, username, password, password_stdin)
+    repository = ref.repository
+    root = registry.oci.get_manifest(repository, ref.identifier)
+    limit = depth if depth else 16
+
+    def walk(digest: str, level: int, seen: frozenset) -> list[dict]:
+        nodes = []
+        for descriptor in _referrers(registry, repository, digest, artifact_type if level == 1 else None):
+            node = {"reference": f"{ref.registry}/{repository}@{descriptor.get('digest')}",
+                    "mediaType": descriptor.get("mediaType"), "digest": descriptor.get("digest"),
+                    "size": descriptor.get("size"), "artifactType": descriptor.get("artifactType")}
+            if descriptor.get("annotations"):
+                node["annotations"] = descriptor["annotations"]
+            child = descriptor.get("digest")
+            if level < limit and isinstance(child, str) and child not in seen:
+                node["manifests"] = walk(child, level + 1, seen | {child})
+            nodes.append(node)
+        return nodes
+
+    return {"reference": f"{ref.registry}/{repository}@{root.digest}", "mediaType": root.media_type,
+            "digest": root.digest, "size": len(root.content),
+            "manifests": walk(root.digest, 1, frozenset({root.digest}))}
+
+
+# -- pull ----------------------------------------------------------------------------------------
 def acr_artifact_pull(target, media_type=None, output_directory=".", keep_old_files=False, overwrite=False,
-                      username=None, password=None, password_stdin=False):
-    from ..registry.oci import file_digest
-
+                      concurrency=DEFAULT_CONCURRENCY, username=None, password=None, password_stdin=False):
     registry, ref, _ = _open(target, username, password, password_stdin)
     manifest = registry.oci.get_manifest(ref.repository, ref.identifier)
     if manifest.media_type in INDEX_MEDIA_TYPES:
@@ -165,30 +520,33 @@ def acr_artifact_pull(target, media_type=None, output_directory=".", keep_old_fi
         raise CLIError(f"The manifest of '{target}' is not valid JSON.") from None
     wanted = set(media_type or [])
     out_dir = Path(output_directory).resolve()
-    plan = []
-    for layer in layers:
-        if not isinstance(layer, dict):
-            continue
-        title = (layer.get("annotations") or {}).get(TITLE)
-        if not title or (wanted and layer.get("mediaType") not in wanted):
-            continue
-        destination = _safe_destination(out_dir, title)
-        plan.append((layer, title, destination))
+    plan = _pull_plan(layers, wanted, out_dir)
+    todo = [item for item in plan if _should_write(item, keep_old_files, overwrite)]
+    reporter = _Reporter("Downloading", sum(int(item[0].get("size") or 0) for item in todo))
+    sources = _BlobSources(registry.login_server)
+    apis = _ThreadApis(registry)
 
-    files = []
-    for layer, title, destination in plan:
-        digest = layer.get("digest", "")
-        if destination.exists():
-            if keep_old_files:
-                _status(f"Skipped   {digest[7:19]} {title} (file exists)")
-                continue
-            if not overwrite and file_digest(destination)[0] != digest:
-                raise CLIError(f"'{destination}' already exists and differs from the artifact; pass --overwrite "
-                               "to replace it or --keep-old-files to keep it.")
-        _status(f"Downloading {digest[7:19]} {title}")
-        registry.oci.download_blob(ref.repository, digest, destination)
-        files.append({"path": str(destination), "title": title, "digest": digest,
-                      "mediaType": layer.get("mediaType"), "size": layer.get("size")})
+    def pull(item) -> dict:
+        layer, title, destination = item
+        digest = layer["digest"]
+        reporter.status("Downloading", digest, title)
+        oci = apis.get()
+        if _unpacks(layer):
+            _pull_directory(oci, ref.repository, layer, title, out_dir, destination, overwrite, reporter)
+        else:
+            oci.download_blob(ref.repository, digest, destination, progress=reporter.advance)
+        sources.record(digest, ref.repository)
+        return {"path": str(destination), "title": title, "digest": digest,
+                "mediaType": layer.get("mediaType"), "size": layer.get("size")}
+
+    try:
+        if todo:
+            registry.oci.get_manifest(ref.repository, manifest.digest)  # warm the token cache
+        files = _run_concurrently(pull, todo, concurrency)
+    finally:
+        reporter.finish()
+        apis.close()
+        sources.save()
     if not plan:
         logger.warning("No files were pulled: the artifact has no file layers%s.",
                        " of the requested media type" if wanted else "")
@@ -196,11 +554,89 @@ def acr_artifact_pull(target, media_type=None, output_directory=".", keep_old_fi
             "size": len(manifest.content), "files": files}
 
 
+def _pull_plan(layers, wanted: set, out_dir: Path) -> list[tuple[dict, str, Path]]:
+    """Which layers to write where. Every title is checked before anything is written."""
+    from ..registry.reference import is_valid_digest
+
+    plan = []
+    destinations: set[Path] = set()
+    for layer in layers:
+        if not isinstance(layer, dict):
+            continue
+        title = (layer.get("annotations") or {}).get(TITLE)
+        if not title or (wanted and layer.get("mediaType") not in wanted):
+            continue
+        if not isinstance(layer.get("digest"), str) or not is_valid_digest(layer["digest"]):
+            raise CLIError(f"The layer titled '{title}' has no valid digest.")
+        destination = _safe_destination(out_dir, str(title))
+        if destination in destinations:
+            raise CLIError(f"Two layers are titled '{title}'; refusing to write the same file twice.")
+        destinations.add(destination)
+        plan.append((layer, str(title), destination))
+    return plan
+
+
+def _should_write(item, keep_old_files: bool, overwrite: bool) -> bool:
+    from ..registry.oci import file_digest
+
+    layer, title, destination = item
+    digest = layer["digest"]
+    if not os.path.lexists(destination):
+        return True
+    if keep_old_files:
+        print(f"{'Skipped':<11} {digest[7:19]} {title} (exists)", file=sys.stderr, flush=True)
+        return False
+    if overwrite:
+        return True
+    if _unpacks(layer) or destination.is_dir():
+        raise CLIError(f"'{destination}' already exists; pass --overwrite to replace it or --keep-old-files "
+                       "to keep it.")
+    if destination.is_file() and not destination.is_symlink() and file_digest(destination)[0] == digest:
+        return True
+    raise CLIError(f"'{destination}' already exists and differs from the artifact; pass --overwrite "
+                   "to replace it or --keep-old-files to keep it.")
+
+
+def _unpacks(layer: dict) -> bool:
+    return (layer.get("annotations") or {}).get(CONTENT_UNPACK) == "true"
+
+
+def _pull_directory(oci, repository, layer, title, out_dir: Path, destination: Path, overwrite: bool,
+                    reporter: _Reporter) -> None:
+    """Download a tar+gzip directory layer, unpack it into a staging directory, then move it into place."""
+    from ._tarball import UnsafeArchive, unpack_directory
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".acr-unpack-", dir=out_dir))
+    try:
+        archive = staging / "layer.tar.gz"
+        oci.download_blob(repository, layer["digest"], archive, progress=reporter.advance)
+        tree = staging / "tree"
+        try:
+            unpack_directory(archive, tree, title, (layer.get("annotations") or {}).get(CONTENT_DIGEST))
+        except UnsafeArchive as err:
+            raise CLIError(f"Refusing to unpack '{title}': {err}") from None
+        if os.path.lexists(destination):
+            if not overwrite:
+                raise CLIError(f"'{destination}' appeared while pulling; pass --overwrite to replace it.")
+            if destination.is_dir() and not destination.is_symlink():
+                shutil.rmtree(destination)
+            else:
+                destination.unlink()
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tree / title, destination)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def _safe_destination(out_dir: Path, title: str) -> Path:
-    """Refuse titles that would land outside the output directory (absolute paths, ``..``)."""
-    if os.path.isabs(title) or title.startswith(("/", "\\")) or "\x00" in title:
+    """Refuse titles that would land outside the output directory (absolute paths, ``..``, links)."""
+    if (os.path.isabs(title) or title.startswith(("/", "\\")) or "\x00" in title or "\\" in title
+            or (len(title) > 1 and title[1] == ":")):
         raise CLIError(f"Refusing to write '{title}': absolute paths are not allowed in file titles.")
-    destination = (out_dir / title).resolve()
-    if destination != out_dir and out_dir not in destination.parents:
+    if any(part == ".." for part in title.split("/")):
         raise CLIError(f"Refusing to write '{title}': it would land outside the output directory '{out_dir}'.")
-    return destination
+    destination = (out_dir / title).resolve()
+    if destination == out_dir or out_dir not in destination.parents:
+        raise CLIError(f"Refusing to write '{title}': it would land outside the output directory '{out_dir}'.")
+    return out_dir / title

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urljoin
 
-from .errors import DigestMismatchError, ProtocolError
+import requests
+
+from .errors import ConnectionFailure, DigestMismatchError, ProtocolError, RegistryError
 from .transport import RegistrySession
 
+logger = logging.getLogger(__name__)
+
 CHUNK = 1024 * 1024
+# Blobs go up in PATCHes of this size; a dropped connection costs at most the rest of one chunk.
+UPLOAD_CHUNK = int(os.environ.get("ACR_UPLOAD_CHUNK_SIZE", str(64 * 1024 * 1024)))
+UPLOAD_RETRIES = 5
 MAX_MANIFEST_SIZE = 4 * 1024 * 1024
 MANIFEST_ACCEPT = ", ".join([
     "application/vnd.oci.image.manifest.v1+json",
@@ -56,6 +65,35 @@ def file_digest(path: str | os.PathLike) -> tuple[str, int]:
     return "sha256:" + digest.hexdigest(), size
 
 
+class _FileSlice:
+    """Bytes [start, start + length) of an open file as a request body, read as it is sent.
+
+    http.client asks for 8-16 KiB at a time; handing it 1 MiB blocks instead keeps the per-block
+    Python overhead off the hot path. ``sent`` counts what left, for progress and resumes.
+    """
+
+    def __init__(self, handle, start: int, length: int, progress: Callable[[int], None] | None):
+        self._handle = handle
+        self._remaining = length
+        self._length = length
+        self._progress = progress
+        self.sent = 0
+        handle.seek(start)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def read(self, size: int = -1) -> bytes:
+        if self._remaining <= 0:
+            return b""
+        block = self._handle.read(min(max(size, CHUNK), self._remaining))
+        self._remaining -= len(block)
+        self.sent += len(block)
+        if self._progress and block:
+            self._progress(len(block))
+        return block
+
+
 class OciApi:
     def __init__(self, session: RegistrySession):
         self.session = session
@@ -66,53 +104,148 @@ class OciApi:
                                         scopes=[push_scope(repository)], allow_statuses=(404,))
         return response.status_code == 200
 
-    def upload_blob(self, repository: str, path: str | os.PathLike, digest: str, size: int) -> None:
-        """POST an upload session, then PUT the whole file streamed from disk with ?digest=."""
+    def upload_blob(self, repository: str, path: str | os.PathLike, digest: str, size: int, *,
+                    mount_from: str | None = None, chunk_size: int | None = None,
+                    progress: Callable[[int], None] | None = None) -> str:
+        """Upload a file as a blob without ever holding it in memory; answers "mounted" or "uploaded".
+
+        With ``mount_from`` the registry is first asked to mount the blob from that repository
+        (``POST ?mount=&from=``); a 202 means it cannot, and the upload goes on in the session it
+        opened. The data goes in PATCHes of ``chunk_size`` bytes with Content-Range; when the
+        connection drops mid-chunk, the registry is asked how much it holds (``GET <location>`` →
+        ``Range``) and the upload continues from there, a bounded number of times. A closing PUT
+        with ``?digest=`` lets the registry check the whole.
+        """
         scopes = [push_scope(repository)]
-        response = self.session.request("POST", f"/v2/{repository}/blobs/uploads/", scopes=scopes,
+        query = ""
+        if mount_from and mount_from != repository:
+            scopes.append(pull_scope(mount_from))
+            query = "?" + urlencode({"mount": digest, "from": mount_from})
+        response = self.session.request("POST", f"/v2/{repository}/blobs/uploads/{query}", scopes=scopes,
                                         expected=(202, 201), headers={"Content-Length": "0"})
+        if response.status_code == 201 and query:
+            return "mounted"
+        location = self._location(response)
+        chunk = max(1, chunk_size or UPLOAD_CHUNK)
+        with open(path, "rb") as handle:
+            offset = 0
+            while offset < size:
+                location, offset = self._send_chunk(location, handle, offset, min(offset + chunk, size),
+                                                    scopes, progress)
+        self._close_upload(location, digest, scopes)
+        return "uploaded"
+
+    def _send_chunk(self, location: str, handle, start: int, end: int, scopes: list[str],
+                    progress: Callable[[int], None] | None) -> tuple[str, int]:
+        """PATCH bytes [start, end) of ``handle``; resume from the registry's offset after a dropped connection."""
+        offset, failures = start, 0
+        while offset < end:
+            body = _FileSlice(handle, offset, end - offset, progress)
+            try:
+                response = self.session.request(
+                    "PATCH", self._url(location), scopes=scopes, expected=(202, 204), data=body,
+                    headers={"Content-Type": "application/octet-stream", "Content-Length": str(end - offset),
+                             "Content-Range": f"{offset}-{end - 1}"})
+            except (ConnectionFailure, RegistryError) as err:
+                if isinstance(err, ConnectionFailure) or err.status == 416:
+                    failures += 1
+                if failures == 0 or failures > UPLOAD_RETRIES:
+                    raise
+                time.sleep(min(0.2 * 2 ** failures, 5))
+                location, registry_offset = self.upload_status(location, scopes)
+                if err.status == 416 and registry_offset == offset == 0:
+                    registry_offset = 1  # "Range: 0-0" means 0 or 1 byte; 416 at 0 says it was 1
+                if progress:
+                    progress(registry_offset - offset - body.sent)
+                if not start <= registry_offset <= end:
+                    raise ProtocolError(f"The registry holds {registry_offset} bytes of an upload that was at "
+                                        f"{offset}; cannot resume.") from None
+                logger.info("Upload interrupted (%s); resuming at byte %d.", err, registry_offset)
+                offset = registry_offset
+                continue
+            location = response.headers.get("Location") or location
+            offset = end
+        return location, offset
+
+    def upload_status(self, location: str, scopes: list[str]) -> tuple[str, int]:
+        """``GET <upload location>``: (where to continue, how many bytes the registry holds)."""
+        response = self.session.request("GET", self._url(location), scopes=scopes, expected=(204, 200))
+        range_header = response.headers.get("Range") or ""
+        _, sep, last = range_header.rpartition("-")
+        if not sep or not last.isdigit():
+            raise ProtocolError(f"The registry's upload status has no usable Range header ('{range_header}').")
+        held = int(last) + 1 if range_header not in ("0-0", "bytes=0-0") else 0
+        return response.headers.get("Location") or location, held
+
+    def _close_upload(self, location: str, digest: str, scopes: list[str]) -> None:
+        url = self._url(location)
+        url += ("&" if "?" in url else "?") + urlencode({"digest": digest})
+        self.session.request("PUT", url, scopes=scopes, expected=(201, 204), data=b"",
+                             headers={"Content-Type": "application/octet-stream", "Content-Length": "0"})
+
+    def _location(self, response) -> str:
         location = response.headers.get("Location")
         if not location:
             raise ProtocolError("The registry started an upload but sent no Location.")
-        url = urljoin(self.session.base_url + "/", location)
-        url += ("&" if "?" in url else "?") + urlencode({"digest": digest})
-        with open(path, "rb") as handle:
-            self.session.request("PUT", url, scopes=scopes, expected=(201, 204), data=handle if size else b"",
-                                 headers={"Content-Type": "application/octet-stream",
-                                          "Content-Length": str(size)})
+        return location
+
+    def _url(self, location: str) -> str:
+        return urljoin(self.session.base_url + "/", location)
 
     def upload_bytes(self, repository: str, data: bytes, digest: str) -> None:
+        """A small blob (a config) in one POST + PUT: the body is bytes, so a retry can resend it."""
         scopes = [push_scope(repository)]
         response = self.session.request("POST", f"/v2/{repository}/blobs/uploads/", scopes=scopes,
                                         expected=(202, 201), headers={"Content-Length": "0"})
-        location = response.headers.get("Location")
-        if not location:
-            raise ProtocolError("The registry started an upload but sent no Location.")
-        url = urljoin(self.session.base_url + "/", location)
+        url = self._url(self._location(response))
         url += ("&" if "?" in url else "?") + urlencode({"digest": digest})
         self.session.request("PUT", url, scopes=scopes, expected=(201, 204), data=data,
                              headers={"Content-Type": "application/octet-stream"})
 
     def download_blob(self, repository: str, digest: str, destination: Path,
                       progress: Callable[[int], None] | None = None) -> int:
-        """Stream a blob into ``destination``: written to a temp file, digest checked, then renamed."""
-        response = self.session.request("GET", f"/v2/{repository}/blobs/{digest}",
-                                        scopes=[pull_scope(repository)], stream=True)
+        """Stream a blob into ``destination``: written to a temp file, digest checked, then renamed.
+
+        A connection that drops mid-body is resumed with ``Range: bytes=<received>-`` (bounded).
+        """
         algorithm, _, expected_hex = digest.partition(":")
         if algorithm != "sha256":
             raise ProtocolError(f"Unsupported digest algorithm '{algorithm}'.")
         hasher = hashlib.sha256()
-        size = 0
+        size, failures = 0, 0
         destination.parent.mkdir(parents=True, exist_ok=True)
         fd, temp_name = tempfile.mkstemp(prefix=".acr-", suffix=".part", dir=destination.parent)
         try:
-            with os.fdopen(fd, "wb") as out, response:
-                for chunk in response.iter_content(CHUNK):
-                    hasher.update(chunk)
-                    out.write(chunk)
-                    size += len(chunk)
-                    if progress:
-                        progress(len(chunk))
+            with os.fdopen(fd, "wb") as out:
+                while True:
+                    headers = {"Range": f"bytes={size}-"} if size else {}
+                    try:
+                        response = self.session.request("GET", f"/v2/{repository}/blobs/{digest}",
+                                                        scopes=[pull_scope(repository)], expected=(200, 206),
+                                                        headers=headers, stream=True)
+                        with response:
+                            if size and response.status_code == 200:  # range ignored: start over
+                                if progress:
+                                    progress(-size)
+                                out.seek(0)
+                                out.truncate()
+                                hasher, size = hashlib.sha256(), 0
+                            for chunk in response.iter_content(CHUNK):
+                                hasher.update(chunk)
+                                out.write(chunk)
+                                size += len(chunk)
+                                if progress:
+                                    progress(len(chunk))
+                        break
+                    except (ConnectionFailure, requests.exceptions.RequestException) as err:
+                        failures += 1
+                        if failures > UPLOAD_RETRIES:
+                            if isinstance(err, ConnectionFailure):
+                                raise
+                            raise ConnectionFailure(f"The download of {digest} from '{self.session.login_server}'"
+                                                    " kept failing.") from None
+                        logger.info("Download interrupted (%s); resuming at byte %d.", type(err).__name__, size)
+                        time.sleep(min(0.2 * 2 ** failures, 5))
                 out.flush()
                 os.fsync(out.fileno())
             if hasher.hexdigest() != expected_hex:
