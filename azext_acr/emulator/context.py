@@ -29,7 +29,9 @@ class Context:
 
 
 CONTEXT = web.AppKey("context", Context)
+# set per request when several registries are served: the one the Host header names
+REQUEST_CONTEXT = "acr_emulator.context"
 
 
 def context_of(request: web.Request) -> Context:
-    return request.app[CONTEXT]
+    return request.get(REQUEST_CONTEXT) or request.app[CONTEXT]

@@ -21,18 +21,16 @@ from pathlib import Path
 from aiohttp import web
 from filelock import FileLock, Timeout
 
-from . import tls
+from . import faults, registries, tls
 from .auth import identities, keys
 from .auth.aad import AadIssuer
 from .auth.tokens import TokenService
 from .context import CONTEXT, Context, Settings
 from .models.errors import RegistryError
 from .models.names import check_name
-from .models.registry import Registry
+from .models.registry import DEFAULT_GC_GRACE
 from .routes import aad, acr, oauth2, v2
 from .routes.common import error_response, json_response
-from .storage.blobs import DiskBlobStore, MemoryBlobStore
-from .storage.metadata import MetadataStore
 
 log = logging.getLogger("acr-emulator")
 
@@ -156,8 +154,9 @@ async def common_headers(request: web.Request, response: web.StreamResponse) -> 
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
 
 
-def build_app(context: Context) -> web.Application:
-    app = web.Application(middlewares=[errors_and_logging], client_max_size=8 * 1024 * 1024)
+def build_app(context: Context, extra_middlewares: tuple = ()) -> web.Application:
+    """`extra_middlewares` run inside the error/logging one (registry selection, fault injection)."""
+    app = web.Application(middlewares=[errors_and_logging, *extra_middlewares], client_max_size=8 * 1024 * 1024)
     app[CONTEXT] = context
     app.on_response_prepare.append(common_headers)
     app.router.add_route("*", "/{tail:.*}", dispatch)
@@ -175,6 +174,14 @@ class Options:
     access_token_ttl: int = 75 * 60
     refresh_token_ttl: int = 3 * 60 * 60
     tls_hosts: list[str] = field(default_factory=list)
+    registry_hosts: list[str] = field(default_factory=list)
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_ca: Path | None = None
+    reset: bool = False
+    gc_interval: float = 0.0
+    gc_grace: float = DEFAULT_GC_GRACE
+    faults: faults.FaultPlan = field(default_factory=faults.FaultPlan)
 
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "::", ""}
@@ -213,8 +220,6 @@ async def serve(options: Options) -> int:
         scratch = tempfile.TemporaryDirectory(prefix="acr-emulator-")
         data_dir = None
         tls_dir = Path(scratch.name) / "tls"
-        meta = MetadataStore(None)
-        blobs = MemoryBlobStore()
     else:
         data_dir = options.data_dir.resolve()
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -225,8 +230,12 @@ async def serve(options: Options) -> int:
             print(f"acr-emulator: {data_dir} is in use by another acr-emulator", file=sys.stderr)
             return 1
         tls_dir = data_dir / "tls"
-        meta = MetadataStore(data_dir / "registry.db")
-        blobs = DiskBlobStore(data_dir)
+        if options.reset:
+            registries.reset(data_dir)
+    hosted = [registries.open_hosted(None, data_dir)]
+    hosted += [registries.open_hosted(name, data_dir) for name in options.registry_hosts]
+    if data_dir is not None:
+        registries.collect_garbage(hosted, options.gc_grace)
 
     key_dir = data_dir / "keys" if data_dir else None
     registry_key = await asyncio.to_thread(
@@ -240,8 +249,13 @@ async def serve(options: Options) -> int:
     url_host_port = f"[{url_host}]:{port}" if ":" in url_host else f"{url_host}:{port}"
     ssl_context = None
     tls_files = None
-    if options.tls:
-        extra_hosts = options.tls_hosts + ([] if options.host in _LOOPBACK else [options.host])
+    if options.tls and options.tls_cert:
+        key = options.tls_key or options.tls_cert
+        tls_files = tls.TlsFiles(options.tls_ca or options.tls_cert, options.tls_cert, key)
+        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ssl_context.load_cert_chain(tls_files.server_cert, tls_files.server_key)
+    elif options.tls:
+        extra_hosts = options.tls_hosts + options.registry_hosts + ([] if options.host in _LOOPBACK else [options.host])
         tls_files = await asyncio.to_thread(tls.ensure_certificates, tls_dir, extra_hosts)
         ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ssl_context.load_cert_chain(tls_files.server_cert, tls_files.server_key)
@@ -251,12 +265,17 @@ async def serve(options: Options) -> int:
     aliases.add(url_host_port)
     settings = Settings(options.anonymous_pull, options.access_token_ttl, options.refresh_token_ttl, aliases)
     context = Context(
-        registry=Registry(meta, blobs),
+        registry=hosted[0].registry,
         tokens=TokenService(registry_key, options.access_token_ttl, options.refresh_token_ttl),
         aad=AadIssuer(aad_key, options.access_token_ttl),
         settings=settings,
     )
-    runner = web.AppRunner(build_app(context), access_log=None, handle_signals=False, shutdown_timeout=3)
+    contexts = registries.contexts_by_host(context, hosted, port)
+    middlewares = (registries.selector(contexts),)
+    if options.faults.active:
+        middlewares += (faults.middleware(options.faults),)
+    app = build_app(context, middlewares)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=3)
     await runner.setup()
     for sock in sockets:
         await web.SockSite(runner, sock, ssl_context=ssl_context).start()
@@ -278,6 +297,10 @@ async def serve(options: Options) -> int:
         "host": options.host,
         "port": port,
         "anonymousPull": options.anonymous_pull,
+        "registries": [
+            {"host": name, "loginServer": f"{name}:{port}", "url": f"{scheme}://{name}:{port}"}
+            for name in options.registry_hosts
+        ],
         "pid": os.getpid(),
     }
     sys.stdout.write(json.dumps(ready) + "\n")
@@ -287,12 +310,18 @@ async def serve(options: Options) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    gc_task = None
+    if options.gc_interval > 0:
+        gc_task = asyncio.create_task(registries.gc_loop(hosted, options.gc_interval, options.gc_grace))
     try:
         await stop.wait()
     finally:
         log.info("shutting down")
+        if gc_task is not None:
+            gc_task.cancel()
         await runner.cleanup()
-        meta.close()
+        for h in hosted:
+            h.close()
         if lock is not None:
             lock.release()
         if scratch is not None:

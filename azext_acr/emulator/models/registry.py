@@ -8,9 +8,11 @@ blob links per repository, so a blob pushed to one repository is served from ano
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from ..storage.blobs import BlobStore, Upload
 from ..storage.metadata import MetadataStore
@@ -20,6 +22,9 @@ from .names import check_digest, check_name, check_reference, is_digest
 from .records import Attributes, Manifest, Repository, Tag, now
 
 CONFIG_READ_LIMIT = 1 << 20
+DEFAULT_GC_GRACE = 3600.0
+
+log = logging.getLogger("acr-emulator")
 
 
 @dataclass
@@ -32,6 +37,23 @@ class UploadSession:
     @property
     def offset(self) -> int:
         return self.upload.size
+
+
+@dataclass
+class GcReport:
+    blobs_deleted: int = 0
+    bytes_freed: int = 0
+    blobs_kept: int = 0
+    uploads_dropped: int = 0
+    deleted: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "blobsDeleted": self.blobs_deleted,
+            "bytesFreed": self.bytes_freed,
+            "blobsKept": self.blobs_kept,
+            "uploadsDropped": self.uploads_dropped,
+        }
 
 
 def _ensure(condition: bool) -> None:
@@ -56,6 +78,8 @@ class Registry:
         self.meta = meta
         self.blobs = blobs
         self.uploads: dict[str, UploadSession] = {}
+        # digests between "bytes renamed into place" and "linked to a repository": GC must spare them
+        self.pending: set[str] = set()
 
     # --- repositories -------------------------------------------------------------------------
     def repository(self, name: str) -> Repository:
@@ -98,6 +122,14 @@ class Registry:
         _readable(self._repo_attrs(repo))
         return size
 
+    def open_blob(self, repo: str, digest: str) -> tuple[BinaryIO, int]:
+        """An open reader and the size of a blob this repository may serve; the caller closes it."""
+        self.blob_size(repo, digest)
+        opened = self.blobs.open(digest)
+        if opened is None:
+            raise errors.BlobUnknown(detail={"digest": digest})
+        return opened
+
     def delete_blob(self, repo: str, digest: str) -> None:
         check_name(repo)
         check_digest(digest)
@@ -123,6 +155,7 @@ class Registry:
         elif not self.meta.blob_in_use(digest):
             return False
         self.meta.link_blob(repo, digest)
+        self.blobs.touch(digest)
         return True
 
     # --- uploads ------------------------------------------------------------------------------
@@ -131,8 +164,31 @@ class Registry:
         _writable(self._repo_attrs(repo))
         session_id = str(uuid.uuid4())
         session = UploadSession(session_id, repo, self.blobs.new_upload(session_id), time.time())
+        self.meta.add_upload(session_id, repo, session.started)
         self.uploads[session_id] = session
         return session
+
+    def restore_uploads(self) -> int:
+        """Sessions recorded before a restart whose bytes are still there become resumable again;
+        records without bytes and bytes without a record are dropped. Returns how many were resumed."""
+        resumed = 0
+        recorded = set()
+        for session_id, repo, started in self.meta.list_uploads():
+            recorded.add(session_id)
+            if session_id in self.uploads:
+                continue
+            try:
+                upload = self.blobs.resume_upload(session_id)
+            except (OSError, ValueError):
+                upload = None
+            if upload is None:
+                self.meta.drop_upload(session_id)
+                continue
+            self.uploads[session_id] = UploadSession(session_id, repo, upload, started)
+            resumed += 1
+        for orphan in self.blobs.upload_ids() - recorded:
+            self.blobs.drop_upload_file(orphan)
+        return resumed
 
     def upload_session(self, repo: str, session_id: str) -> UploadSession:
         session = self.uploads.get(session_id)
@@ -140,9 +196,13 @@ class Registry:
             raise errors.BlobUploadUnknown(detail={"uuid": session_id})
         return session
 
+    def _end_session(self, session: UploadSession) -> None:
+        self.uploads.pop(session.id, None)
+        self.meta.drop_upload(session.id)
+
     async def finish_upload(self, session: UploadSession, digest: str) -> str:
         """Verify the streamed hash against `digest`; on a mismatch nothing is stored."""
-        self.uploads.pop(session.id, None)
+        self._end_session(session)
         try:
             check_digest(digest)
         except errors.RegistryError:
@@ -151,13 +211,56 @@ class Registry:
         if session.upload.digest() != digest:
             await session.upload.discard()
             raise errors.DigestInvalid(detail={"digest": digest, "actual": session.upload.digest()})
-        await session.upload.commit()
-        self.meta.link_blob(session.repo, digest)
+        self.pending.add(digest)
+        try:
+            await session.upload.commit()
+            self.meta.link_blob(session.repo, digest)
+        finally:
+            self.pending.discard(digest)
         return digest
 
     async def cancel_upload(self, session: UploadSession) -> None:
-        self.uploads.pop(session.id, None)
+        self._end_session(session)
         await session.upload.discard()
+
+    # --- garbage collection -------------------------------------------------------------------
+    def referenced_blobs(self) -> set[str]:
+        """Every blob digest a manifest of any repository refers to (config, layers, blobs)."""
+        referenced: set[str] = set()
+        for media_type, body in self.meta.manifest_bodies():
+            try:
+                parsed = parse(body, media_type)
+            except errors.RegistryError:
+                continue
+            referenced.update(b.digest for b in parsed.blobs)
+        return referenced
+
+    def collect_garbage(self, grace: float = DEFAULT_GC_GRACE) -> GcReport:
+        """Delete blobs no manifest refers to and nobody uploaded or mounted within `grace` seconds.
+
+        Never touches a blob a manifest refers to, one being committed right now, or the bytes of an
+        upload in progress (they live apart until committed). Links go first, then the file: a crash in
+        between leaves an unlinked file, which the next collection removes.
+        """
+        report = GcReport()
+        referenced = self.referenced_blobs()
+        cutoff = time.time() - grace
+        for digest, touched, size in list(self.blobs.stored()):
+            if digest in referenced or digest in self.pending or touched > cutoff:
+                report.blobs_kept += 1
+                continue
+            self.meta.drop_blob_links(digest)
+            self.blobs.delete(digest)
+            report.blobs_deleted += 1
+            report.bytes_freed += size
+            report.deleted.append(digest)
+        live = set(self.uploads)
+        for orphan in self.blobs.upload_ids() - live - {u[0] for u in self.meta.list_uploads()}:
+            self.blobs.drop_upload_file(orphan)
+            report.uploads_dropped += 1
+        if report.blobs_deleted or report.uploads_dropped:
+            log.info("garbage collection: %s", report.to_dict())
+        return report
 
     # --- manifests ----------------------------------------------------------------------------
     def _resolve(self, repo: str, reference: str) -> tuple[Manifest, Tag | None]:

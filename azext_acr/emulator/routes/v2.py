@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import re
+from typing import BinaryIO
 
 from aiohttp import web
 
@@ -38,7 +41,20 @@ async def version_check(request: web.Request) -> web.Response:
 async def get_blob(request: web.Request, name: str, digest: str) -> web.StreamResponse:
     require_repository(request, name, "pull")
     registry = context_of(request).registry
-    size = registry.blob_size(name, digest)
+    if request.method == "HEAD":
+        size = registry.blob_size(name, digest)
+        reader = None
+    else:
+        # open before answering: a blob deleted meanwhile is a clean 404, one deleted later still streams
+        reader, size = registry.open_blob(name, digest)
+    try:
+        return await _send_blob(request, digest, reader, size)
+    finally:
+        if reader is not None:
+            reader.close()
+
+
+async def _send_blob(request: web.Request, digest: str, reader: BinaryIO | None, size: int) -> web.StreamResponse:
     start, end, status = 0, size - 1, 200
     range_header = request.headers.get("Range")
     if range_header and size > 0:
@@ -55,11 +71,34 @@ async def get_blob(request: web.Request, name: str, digest: str) -> web.StreamRe
     response = web.StreamResponse(status=status, headers=headers)
     response.content_length = max(end - start + 1, 0)
     await response.prepare(request)
-    if request.method != "HEAD" and size > 0:
-        async for chunk in registry.blobs.read_stream(digest, start, end):
-            await response.write(chunk)
+    count = end - start + 1
+    if reader is not None and count > 0:
+        await _send_file(request, response, reader, start, count)
     await response.write_eof()
     return response
+
+
+async def _send_file(
+    request: web.Request, response: web.StreamResponse, reader: BinaryIO, start: int, count: int
+) -> None:
+    """sendfile(2) on plain HTTP; asyncio's own read-and-write fallback under TLS or for memory blobs."""
+    transport = request.transport
+    if transport is None:
+        raise ConnectionResetError("client went away")
+    if not isinstance(reader, io.BytesIO):
+        try:
+            await asyncio.get_running_loop().sendfile(transport, reader, start, count)
+            return
+        except (NotImplementedError, RuntimeError):
+            pass
+    reader.seek(start)
+    remaining = count
+    while remaining > 0:
+        chunk = reader.read(min(BODY_CHUNK, remaining))
+        if not chunk:
+            raise ConnectionResetError("the blob ended early")
+        remaining -= len(chunk)
+        await response.write(chunk)
 
 
 def _parse_range(header: str, size: int) -> tuple[int, int]:
@@ -107,8 +146,11 @@ def _blob_created(name: str, digest: str) -> web.Response:
 
 
 async def _stream_into(request: web.Request, session: UploadSession) -> None:
-    async for chunk in request.content.iter_chunked(BODY_CHUNK):
-        session.upload.write(chunk)
+    try:
+        async for chunk in request.content.iter_chunked(BODY_CHUNK):
+            session.upload.write(chunk)
+    finally:
+        session.upload.flush()  # what we acknowledge must survive the process
 
 
 async def start_upload(request: web.Request, name: str) -> web.Response:

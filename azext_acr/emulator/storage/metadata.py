@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..models.records import Attributes, Manifest, Repository, Tag
@@ -32,6 +33,7 @@ CREATE TABLE IF NOT EXISTS tags (
     updated TEXT NOT NULL, {_ATTR_COLUMNS}, PRIMARY KEY (repo, name));
 CREATE INDEX IF NOT EXISTS tags_digest ON tags (repo, digest);
 CREATE TABLE IF NOT EXISTS repo_blobs (repo TEXT NOT NULL, digest TEXT NOT NULL, PRIMARY KEY (repo, digest));
+CREATE TABLE IF NOT EXISTS uploads (id TEXT PRIMARY KEY, repo TEXT NOT NULL, started REAL NOT NULL);
 """
 
 
@@ -218,6 +220,24 @@ class MetadataStore:
     def blob_in_use(self, digest: str) -> bool:
         row = self.db.execute("SELECT 1 FROM repo_blobs WHERE digest = ? LIMIT 1", (digest,)).fetchone()
         return row is not None
+
+    def drop_blob_links(self, digest: str) -> None:
+        self.db.execute("DELETE FROM repo_blobs WHERE digest = ?", (digest,))
+
+    def manifest_bodies(self) -> Iterator[tuple[str, bytes]]:
+        """(media type, exact bytes) of every manifest in every repository, for garbage collection."""
+        for row in self.db.execute("SELECT media_type, body FROM manifests").fetchall():
+            yield row["media_type"], bytes(row["body"])
+
+    # upload sessions: recorded so that they can be resumed after a restart
+    def add_upload(self, upload_id: str, repo: str, started: float) -> None:
+        self.db.execute("INSERT INTO uploads (id, repo, started) VALUES (?, ?, ?)", (upload_id, repo, started))
+
+    def drop_upload(self, upload_id: str) -> None:
+        self.db.execute("DELETE FROM uploads WHERE id = ?", (upload_id,))
+
+    def list_uploads(self) -> list[tuple[str, str, float]]:
+        return [(r["id"], r["repo"], r["started"]) for r in self.db.execute("SELECT * FROM uploads")]
 
 
 class _Transaction:
