@@ -6,6 +6,7 @@ command can share one careful implementation of docker's lookup rules and write 
 
 from .config import (
     Credentials,
+    check_can_store,
     config_dir,
     config_path,
     erase_credentials,
@@ -23,6 +24,7 @@ __all__ = [
     "TOKEN_USERNAME",
     "Credentials",
     "DockerConfigError",
+    "check_can_store",
     "config_dir",
     "config_path",
     "erase_credentials",

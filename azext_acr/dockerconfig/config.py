@@ -481,6 +481,27 @@ def store_credentials(server: str, creds: Credentials, path: str | os.PathLike[s
     update_config(mutate, p)
 
 
+def check_can_store(server: str, path: str | os.PathLike[str] | None = None) -> str | None:
+    """Fail now, before any sign-in, if storing for ``server`` is bound to fail; name the helper if one is used.
+
+    Reads (never writes) the config, so a corrupt file or a helper that is not on PATH is reported
+    before a login spends a network round trip or another program (``docker login``) acts on it.
+    """
+    p = _path_or_default(path)
+    helper = _configured_helper(load_config(p), server)
+    if helper is None:
+        return None
+    import shutil
+
+    program = helpers.helper_program(helper[0])
+    if shutil.which(program) is None:
+        raise DockerConfigError(
+            f"Docker credential helper '{program}' (chosen by {helper[1]} in '{p}') was not found "
+            f"on PATH: install it, or remove {helper[1]} from '{p}'."
+        )
+    return program
+
+
 def erase_credentials(server: str, path: str | os.PathLike[str] | None = None) -> bool:
     """Remove ``server``'s credentials from its helper and from ``auths``; whether anything was removed."""
     p = _path_or_default(path)
