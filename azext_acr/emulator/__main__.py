@@ -85,7 +85,20 @@ def parse_args(argv: list[str] | None = None) -> Options:
     fault.add_argument("--fault-retry-after", type=int, default=1, metavar="SECONDS", help="Retry-After (default 1)")
     fault.add_argument("--fault-auth", action="store_true", help="fault the token service and AAD too")
     fault.add_argument("--fault-seed", type=int, help="seed for reproducible faults")
+    fault.add_argument(
+        "--fault-methods",
+        type=lambda v: frozenset(m.strip().upper() for m in v.split(",") if m.strip()),
+        metavar="GET,HEAD,...",
+        help="fault only these HTTP methods (default: all)",
+    )
     fault.add_argument("--latency-ms", type=int, default=0, metavar="N", help="delay each data request by N ms")
+    aad = parser.add_argument_group("local Azure AD (see the README's AAD section)")
+    aad.add_argument("--principals", type=Path, metavar="JSON",
+                     help="more service principals, users and managed identities, with their registry roles")
+    aad.add_argument("--aad-token-ttl", type=int, metavar="SECONDS",
+                     help="AAD access-token lifetime (default: --access-token-ttl)")
+    aad.add_argument("--auto-approve-device-code", action="store_true",
+                     help="sign every device code in at once as the dev user (for tests)")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
     if args.reset and args.data_dir is None:
@@ -94,7 +107,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         parser.error("--tls-cert and --no-tls exclude each other")
     if (args.tls_key or args.tls_ca) and not args.tls_cert:
         parser.error("--tls-key and --tls-ca need --tls-cert")
-    for ttl in (args.access_token_ttl, args.refresh_token_ttl):
+    for ttl in (args.access_token_ttl, args.refresh_token_ttl, args.aad_token_ttl or 1):
         if ttl < 1:
             parser.error("token lifetimes must be positive")
     logging.basicConfig(
@@ -126,7 +139,11 @@ def parse_args(argv: list[str] | None = None) -> Options:
             latency_ms=max(args.latency_ms, 0),
             include_auth=args.fault_auth,
             seed=args.fault_seed,
+            methods=args.fault_methods,
         ),
+        principals=args.principals,
+        aad_token_ttl=args.aad_token_ttl,
+        auto_approve_device_code=args.auto_approve_device_code,
     )
 
 

@@ -24,12 +24,13 @@ from filelock import FileLock, Timeout
 from . import faults, registries, tls
 from .auth import identities, keys
 from .auth.aad import AadIssuer
+from .auth.directory import Directory, DirectoryError
 from .auth.tokens import TokenService
 from .context import CONTEXT, Context, Settings
 from .models.errors import RegistryError
 from .models.names import check_name
 from .models.registry import DEFAULT_GC_GRACE
-from .routes import aad, acr, oauth2, v2
+from .routes import aad, acr, arm, oauth2, v2
 from .routes.common import error_response, json_response
 
 log = logging.getLogger("acr-emulator")
@@ -74,6 +75,28 @@ ROUTES: list[tuple[tuple[str, ...], str, Handler]] = [
     (("GET",), _TENANT + r"/discovery/(?:v2\.0/)?keys", aad.keys),
     (("POST",), _TENANT + r"/oauth2/v2\.0/token", aad.token_v2),
     (("POST",), _TENANT + r"/oauth2/token", aad.token_v1),
+    (("POST",), _TENANT + r"/oauth2/(?:v2\.0/)?devicecode", aad.device_code),
+    (("GET",), r"/metadata/identity/oauth2/token", aad.imds_token),
+    (("GET",), r"/msi/token", aad.app_service_token),
+    (("POST",), r"/_emulator/aad/device/approve", aad.approve_device),
+    (("GET",), r"/_emulator/aad/device", aad.device_page),
+    (("GET", "POST"), r"/_emulator/aad/principals", aad.principals),
+    (("POST",), r"/_emulator/aad/federated-token", aad.federated_token),
+    (("GET",), r"/_emulator/aad/federated-keys", aad.federated_keys),
+    (("GET",), r"/_emulator/aad/stats", aad.stats),
+    (("GET",), r"/subscriptions", arm.list_subscriptions),
+    (("GET",), r"/tenants", arm.list_tenants),
+    (("GET",), r"/subscriptions/(?P<subscription>[^/]+)", arm.get_subscription),
+    (("GET",), r"/subscriptions/(?P<subscription>[^/]+)/resources", arm.list_resources),
+    (("GET",), r"/subscriptions/(?P<subscription>[^/]+)/resourceGroups/(?P<group>[^/]+)/resources", arm.list_resources),
+    (("GET",), r"/subscriptions/(?P<subscription>[^/]+)/providers/Microsoft\.ContainerRegistry/registries",
+     arm.list_registries),
+    (("GET",), r"/subscriptions/(?P<subscription>[^/]+)/resourceGroups/(?P<group>[^/]+)/providers/"
+     r"Microsoft\.ContainerRegistry/registries", arm.list_registries),
+    (("GET",), r"/subscriptions/(?P<subscription>[^/]+)/resourceGroups/(?P<group>[^/]+)/providers/"
+     r"Microsoft\.ContainerRegistry/registries/(?P<registry>[^/]+)", arm.get_registry),
+    (("POST",), r"/subscriptions/(?P<subscription>[^/]+)/resourceGroups/(?P<group>[^/]+)/providers/"
+     r"Microsoft\.ContainerRegistry/registries/(?P<registry>[^/]+)/listCredentials", arm.list_credentials),
 ]
 _COMPILED = [(methods, re.compile(pattern + r"\Z"), handler) for methods, pattern, handler in ROUTES]
 _REGISTRY_PREFIXES = ("/v2", "/acr/")
@@ -182,6 +205,9 @@ class Options:
     gc_interval: float = 0.0
     gc_grace: float = DEFAULT_GC_GRACE
     faults: faults.FaultPlan = field(default_factory=faults.FaultPlan)
+    principals: Path | None = None  # --principals FILE: more AAD principals and their registry roles
+    aad_token_ttl: int | None = None  # AAD access-token lifetime; default: access_token_ttl
+    auto_approve_device_code: bool = False
 
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "::", ""}
@@ -242,6 +268,16 @@ async def serve(options: Options) -> int:
         keys.load_or_create, key_dir / "registry-signing-key.pem" if key_dir else None
     )
     aad_key = await asyncio.to_thread(keys.load_or_create, key_dir / "aad-signing-key.pem" if key_dir else None)
+    federated_key = await asyncio.to_thread(
+        keys.load_or_create, key_dir / "federated-issuer-key.pem" if key_dir else None
+    )
+    directory = Directory()
+    if options.principals is not None:
+        try:
+            directory.load_file(options.principals)
+        except DirectoryError as err:
+            print(f"acr-emulator: {err}", file=sys.stderr)
+            return 1
 
     sockets = _bind(options.host, options.port)
     port = sockets[0].getsockname()[1]
@@ -267,7 +303,8 @@ async def serve(options: Options) -> int:
     context = Context(
         registry=hosted[0].registry,
         tokens=TokenService(registry_key, options.access_token_ttl, options.refresh_token_ttl),
-        aad=AadIssuer(aad_key, options.access_token_ttl),
+        aad=AadIssuer(aad_key, options.aad_token_ttl or options.access_token_ttl, directory=directory,
+                      federated_key=federated_key, auto_approve_device_code=options.auto_approve_device_code),
         settings=settings,
     )
     contexts = registries.contexts_by_host(context, hosted, port)
@@ -275,6 +312,7 @@ async def serve(options: Options) -> int:
     if options.faults.active:
         middlewares += (faults.middleware(options.faults),)
     app = build_app(context, middlewares)
+    app[arm.REGISTRY_HOSTS] = list(options.registry_hosts)
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=3)
     await runner.setup()
     for sock in sockets:
@@ -292,6 +330,7 @@ async def serve(options: Options) -> int:
         "clientSecret": identities.CLIENT_SECRET,
         "adminUsername": identities.ADMIN_USERNAME,
         "adminPassword": identities.ADMIN_PASSWORD,
+        **arm.ready_fields(),
         "dataDir": str(data_dir) if data_dir else None,
         "inMemory": data_dir is None,
         "host": options.host,

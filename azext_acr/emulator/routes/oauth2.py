@@ -55,12 +55,17 @@ async def exchange(request: web.Request) -> web.Response:
     return json_response({"refresh_token": refresh})
 
 
+def _subject_policy(ctx: Context, subject: str, service: str) -> Policy:
+    """A refresh token's rights: its AAD principal's roles on this registry (everything for non-AAD subjects)."""
+    return ctx.aad.directory.policy(subject, service) or AllowAll()
+
+
 def _token_policy(ctx: Context, request: web.Request, service: str, token: str) -> tuple[str, Policy]:
     """The null-GUID user's password: an ACR refresh token (full rights) or access token (its own)."""
     audiences = _token_audiences(ctx, service, request)
     try:
         claims = ctx.tokens.verify(token, "refresh_token", audiences)
-        return str(claims["sub"]), AllowAll()
+        return str(claims["sub"]), _subject_policy(ctx, str(claims["sub"]), service)
     except InvalidToken:
         pass
     try:
@@ -104,7 +109,8 @@ async def token_post(request: web.Request) -> web.Response:
             claims = ctx.tokens.verify(refresh, "refresh_token", _token_audiences(ctx, service, request))
         except InvalidToken:
             raise _unauthorized("the refresh token is invalid or expired") from None
-        return _answer(ctx, str(claims["sub"]), service, AllowAll(), scopes, offline=False)
+        subject = str(claims["sub"])
+        return _answer(ctx, subject, service, _subject_policy(ctx, subject, service), scopes, offline=False)
     if grant_type == "password":
         subject, policy = _password_policy(
             ctx, request, service, str(form.get("username", "")), str(form.get("password", ""))
