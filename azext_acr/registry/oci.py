@@ -160,7 +160,7 @@ class OciApi:
                 if not start <= registry_offset <= end:
                     raise ProtocolError(f"The registry holds {registry_offset} bytes of an upload that was at "
                                         f"{offset}; cannot resume.") from None
-                logger.info("Upload interrupted (%s); resuming at byte %d.", err, registry_offset)
+                logger.warning("Upload interrupted (%s); resuming at byte %d.", err, registry_offset)
                 offset = registry_offset
                 continue
             location = response.headers.get("Location") or location
@@ -244,7 +244,7 @@ class OciApi:
                                 raise
                             raise ConnectionFailure(f"The download of {digest} from '{self.session.login_server}'"
                                                     " kept failing.") from None
-                        logger.info("Download interrupted (%s); resuming at byte %d.", type(err).__name__, size)
+                        logger.warning("Download interrupted (%s); resuming at byte %d.", type(err).__name__, size)
                         time.sleep(min(0.2 * 2 ** failures, 5))
                 out.flush()
                 os.fsync(out.fileno())
