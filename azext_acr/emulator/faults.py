@@ -40,6 +40,7 @@ class FaultPlan:
     latency_ms: int = 0
     include_auth: bool = False
     seed: int | None = None
+    methods: frozenset[str] | None = None  # None: every method
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.rate <= 1.0:
@@ -53,12 +54,15 @@ class FaultPlan:
         return self.rate > 0 or self.latency_ms > 0
 
     def applies_to(self, path: str) -> bool:
+        """Whether latency and faults apply to this path at all."""
         if path == HEALTH:
             return False
         return path.startswith(DATA_PREFIXES) or self.include_auth
 
-    def draw(self) -> RegistryError | None:
+    def draw(self, method: str) -> RegistryError | None:
         """The error to answer with, or None to serve the request normally."""
+        if self.methods is not None and method not in self.methods:
+            return None
         if self.rate <= 0 or self._random.random() >= self.rate:
             return None
         error = TooManyRequests if self.status == 429 else Unavailable
@@ -72,7 +76,7 @@ def middleware(plan: FaultPlan):
             return await handler(request)
         if plan.latency_ms:
             await asyncio.sleep(plan.latency_ms / 1000)
-        fault = plan.draw()
+        fault = plan.draw(request.method)
         if fault is not None:
             request["fault"] = True
             raise fault
