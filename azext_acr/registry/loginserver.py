@@ -31,7 +31,10 @@ def resolve_login_server(name: str, suffix: str | None = None) -> str:
     if not text:
         raise InvalidReferenceError("The registry name is empty: pass --name <registry>.")
     if "://" in text:
-        parts = urlsplit(text)
+        try:
+            parts = urlsplit(text)
+        except ValueError:
+            raise InvalidReferenceError(f"'{name}' is not a registry name or login server.") from None
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise InvalidReferenceError(f"'{name}' is not a registry name or login server.")
         text = parts.netloc
