@@ -64,14 +64,41 @@ class PersistentCache:
         self.cache.has_state_changed = False
 
 
-def confidential_app(client_id: str, credential: Any, tenant: str, cache: PersistentCache | None):
+def confidential_app(client_id: str, credential: Any, tenant: str, cache: PersistentCache | None,
+                     host: str | None = None, token_cache: Any = None):
     import msal
 
-    authority = f"{authority_host()}/{tenant}"
+    authority = f"{host or authority_host()}/{tenant}"
     return msal.ConfidentialClientApplication(
         client_id,
         client_credential=credential,
         authority=authority,
         instance_discovery=needs_instance_discovery(authority),
-        token_cache=cache.cache if cache else None,
+        token_cache=token_cache if token_cache is not None else (cache.cache if cache else None),
     )
+
+
+def public_app(client_id: str, tenant: str, token_cache: Any, host: str | None = None,
+               instance_discovery: bool | None = None):
+    import msal
+
+    authority = f"{host or authority_host()}/{tenant}"
+    return msal.PublicClientApplication(
+        client_id,
+        authority=authority,
+        instance_discovery=needs_instance_discovery(authority) if instance_discovery is None else instance_discovery,
+        token_cache=token_cache,
+    )
+
+
+def write_private_json(path: Path, data: dict) -> None:
+    """Write a JSON file readable by its owner only (0600), atomically."""
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2)
+        handle.write("\n")
+    os.replace(temp, path)

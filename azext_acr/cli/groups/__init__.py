@@ -4,4 +4,4 @@ Each module defines ``load_commands(loader)``, ``load_arguments(loader)`` and re
 texts in ``knack.help_files.helps`` when imported. ``GROUPS`` is the order they load in.
 """
 
-GROUPS = ("common", "login", "repository", "manifest", "artifact", "purge")
+GROUPS = ("common", "login", "repository", "manifest", "artifact", "purge", "account")
