@@ -151,3 +151,84 @@ def test_referrers_come_from_the_tag_schema_when_the_registry_has_no_referrers_a
     signatures = run(acr, "manifest", "list-referrers", f"{server}/refs/app:v1", "--artifact-type",
                      "application/vnd.cncf.notary.signature")
     assert signatures.json == {"manifests": [signature]}
+
+
+class _Misbehaving:
+    """A registry on loopback that answers what real ones sometimes do: a classic ACR (405 on
+    /acr/v1 tag listings) whose catalog's second page fails and whose tag chain loops."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):  # noqa: N802 - http.server's naming
+                path = self.path
+                if path == "/v2/":
+                    return self._send(200, {})
+                if path.startswith("/v2/_catalog"):
+                    if "last=" in path:
+                        return self._send(500, {"errors": [{"code": "UNKNOWN", "message": "storage exploded"}]})
+                    return self._send(200, {"repositories": ["a", "b"]}, link="</v2/_catalog?last=b&n=100>")
+                if path.startswith("/acr/v1/classic/_tags"):
+                    return self._send(405, {"errors": [{"code": "UNSUPPORTED", "message": "not on classic"}]})
+                if path.startswith("/v2/classic/tags/list"):
+                    return self._send(200, {"name": "classic", "tags": ["1", "2"]})
+                if path.startswith("/v2/loop/tags/list"):
+                    return self._send(200, {"name": "loop", "tags": ["x"]}, link="</v2/loop/tags/list?n=100>")
+                if path.startswith("/acr/v1/"):
+                    self.send_response(404)
+                    self.end_headers()
+                    return None
+                return self._send(404, {"errors": [{"code": "NAME_UNKNOWN", "message": "unknown"}]})
+
+            def _send(self, status, body, link=None):
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                if link:
+                    self.send_header("Link", f'{link}; rel="next"')
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.login_server = f"localhost:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def misbehaving():
+    registry = _Misbehaving()
+    yield registry
+    registry.close()
+
+
+def test_a_failed_later_page_fails_the_listing_and_names_the_page(acr, misbehaving):
+    result = run(acr, "repository", "list", "-n", misbehaving.login_server)
+    assert result.code == 1 and result.stdout == ""
+    error = result.stderr.strip().splitlines()[-1]
+    assert "storage exploded" in error and "/v2/_catalog?last=b" in error
+
+
+def test_a_looping_link_chain_fails_loudly(acr, misbehaving):
+    result = run(acr, "repository", "show-tags", "-n", misbehaving.login_server, "--repository", "loop")
+    assert result.code == 1 and result.stdout == ""
+    assert "repeats an earlier page" in result.stderr
+
+
+def test_classic_registry_falls_back_to_the_v2_tag_list_with_az_warnings(acr, misbehaving):
+    result = run(acr, "repository", "show-tags", "-n", misbehaving.login_server, "--repository", "classic",
+                 "--detail", "--top", "1", "--orderby", "time_desc")
+    assert result.code == 0, result.stderr
+    assert result.json == ["1", "2"]
+    assert [line for line in result.stderr.splitlines() if line.startswith("WARNING")] == [
+        f"WARNING: The specified {flag} is ignored as it is only supported for managed registries."
+        for flag in ("--detail", "--top", "--orderby")]
