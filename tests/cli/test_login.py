@@ -21,6 +21,9 @@ from pathlib import Path
 import pytest
 
 NULL_GUID = "00000000-0000-0000-0000-000000000000"
+# Where a test removes the service principal, keep the identity chain off the managed-identity source:
+# it would probe IMDS at 169.254.169.254, and tests send traffic to loopback only.
+NO_IMDS = {"ACR_IDENTITY": "environment,workload,account,azurecli"}
 
 
 @pytest.fixture
@@ -210,7 +213,7 @@ def test_cred_helpers_entry_gets_the_null_guid_user_and_refresh_token(acr, recor
     # data commands read it back through the helper
     (acr.home / "f.txt").write_text("via helper")
     pushed = acr("artifact", "push", f"{acr.server}/login/helper:v1", "./f.txt",
-                 env={**env, "AZURE_CLIENT_SECRET": None})
+                 env={**env, **NO_IMDS, "AZURE_CLIENT_SECRET": None})
     assert pushed.code == 0, pushed.stderr
     assert acr("logout", "-n", acr.server, env=env).code == 0
     assert acr.server not in json.loads(store.read_text())
@@ -287,7 +290,7 @@ def test_creds_store_pass_keeps_the_token_in_the_password_store(acr, pass_store)
 
     (acr.home / "f.txt").write_text("via pass")
     pushed = acr("artifact", "push", f"{acr.server}/login/pass:v1", "./f.txt",
-                 env={**pass_store, "AZURE_CLIENT_SECRET": None})
+                 env={**pass_store, **NO_IMDS, "AZURE_CLIENT_SECRET": None})
     assert pushed.code == 0, pushed.stderr
 
     assert acr("logout", "-n", acr.server, env=pass_store).code == 0
@@ -391,7 +394,7 @@ def test_every_failure_exits_non_zero_with_one_error_line(acr, case):
         acr.docker_config.mkdir()
         acr.config_file.write_text(json.dumps({"credHelpers": {acr.server: "gone"}}))
     elif case == "no-identity":
-        env = {"AZURE_CLIENT_ID": None, "AZURE_CLIENT_SECRET": None}
+        env = {**NO_IMDS, "AZURE_CLIENT_ID": None, "AZURE_CLIENT_SECRET": None}
     elif case == "bad-name":
         args = ["login", "-n", "a/b"]
     before = acr.config_file.read_text() if acr.config_file.exists() else None

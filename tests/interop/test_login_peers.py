@@ -267,6 +267,8 @@ def test_helper_failures_are_one_line_on_stdout_with_non_zero_exit(acr, case):
     elif case == "no-identity":
         for name in AZURE_VARIABLES:
             env.pop(name, None)
+        # keep the chain off the managed-identity source: it would probe IMDS at 169.254.169.254
+        env["ACR_IDENTITY"] = "environment,workload,account,azurecli"
     elif case == "no-server":
         stdin = "\n"
     elif case == "bad-action":
