@@ -181,15 +181,24 @@ def _scope_to_resource(scope: str) -> str:
     return scope[: -len("/.default")] if scope.endswith("/.default") else scope
 
 
-def _imds_answers(timeout: float = 0.3) -> bool:
-    """Whether anything listens at the IMDS address (a quick TCP connect, as azure-identity probes)."""
-    import socket
+def _imds_answers(timeout: float = 0.5) -> bool:
+    """Whether IMDS answers like IMDS (JSON, even an error) - azure-identity's probe before using it.
 
+    A bare TCP connect is not enough: sandboxes and proxies accept connections to any address.
+    """
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False  # IMDS is link-local: never through a proxy
     try:
-        with socket.create_connection((IMDS_HOST, 80), timeout=timeout):
-            return True
-    except OSError:
+        response = session.get(f"http://{IMDS_HOST}/metadata/identity/oauth2/token",
+                               params={"api-version": "2018-02-01"}, timeout=timeout)
+        response.json()
+        return True
+    except (requests.RequestException, ValueError):
         return False
+    finally:
+        session.close()
 
 
 class AzureCliAccount:
