@@ -125,9 +125,9 @@ class ManagedIdentity:
 
     App Service style when ``IDENTITY_ENDPOINT`` and ``IDENTITY_HEADER`` are set (also Azure Functions,
     Container Apps, Arc, Service Fabric as MSAL detects them), else the VM's IMDS at
-    ``AZURE_POD_IDENTITY_AUTHORITY_HOST`` (default http://169.254.169.254), which is probed first unless
-    that variable is set or ``ACR_IDENTITY=managed`` asks for it. ``AZURE_CLIENT_ID`` picks a
-    user-assigned identity, as in azure-identity.
+    ``AZURE_POD_IDENTITY_AUTHORITY_HOST`` (default http://169.254.169.254), used only when that variable is
+    set or ``ACR_IDENTITY=managed`` asks for it (on an Azure VM: ``export ACR_IDENTITY=managed``).
+    ``AZURE_CLIENT_ID`` picks a user-assigned identity, as in azure-identity.
     """
 
     name = "managed"
@@ -139,9 +139,9 @@ class ManagedIdentity:
     def _configured(self) -> bool:
         if (env("IDENTITY_ENDPOINT") and env("IDENTITY_HEADER")) or (env("MSI_ENDPOINT") and env("MSI_SECRET")):
             return True
-        if env("AZURE_POD_IDENTITY_AUTHORITY_HOST") or env("IDENTITY_ENDPOINT") or self.explicit:
-            return True
-        return _imds_answers()
+        # IMDS (169.254.169.254) is used only when asked for: probing a link-local address from every
+        # machine that lacks other credentials would send traffic off-host unasked.
+        return bool(env("AZURE_POD_IDENTITY_AUTHORITY_HOST") or env("IDENTITY_ENDPOINT") or self.explicit)
 
     def get_token(self, *scopes: str) -> AadToken:
         import msal
@@ -149,7 +149,7 @@ class ManagedIdentity:
 
         if not self._configured():
             raise IdentityUnavailable("no managed identity endpoint (IDENTITY_ENDPOINT and IDENTITY_HEADER are "
-                                      f"not set and IMDS at {IMDS_HOST} does not answer)")
+                                      "not set; on an Azure VM set ACR_IDENTITY=managed to use IMDS)")
         client_id = self.client_id or env("AZURE_CLIENT_ID")
         identity = (msal.UserAssignedManagedIdentity(client_id=client_id) if client_id
                     else msal.SystemAssignedManagedIdentity())
@@ -179,26 +179,6 @@ class ManagedIdentity:
 
 def _scope_to_resource(scope: str) -> str:
     return scope[: -len("/.default")] if scope.endswith("/.default") else scope
-
-
-def _imds_answers(timeout: float = 0.5) -> bool:
-    """Whether IMDS answers like IMDS (JSON, even an error) - azure-identity's probe before using it.
-
-    A bare TCP connect is not enough: sandboxes and proxies accept connections to any address.
-    """
-    import requests
-
-    session = requests.Session()
-    session.trust_env = False  # IMDS is link-local: never through a proxy
-    try:
-        response = session.get(f"http://{IMDS_HOST}/metadata/identity/oauth2/token",
-                               params={"api-version": "2018-02-01"}, timeout=timeout)
-        response.json()
-        return True
-    except (requests.RequestException, ValueError):
-        return False
-    finally:
-        session.close()
 
 
 class AzureCliAccount:
