@@ -68,6 +68,10 @@ class _Reporter:
             print(f"{word:<11} {digest[7:19]} {name}", file=sys.stderr, flush=True)
             self._draw(force=True)
 
+    def resumer(self, digest: str, name: str):
+        """An ``on_resume`` callback for the OCI API: one status line per resumed transfer."""
+        return lambda offset, reason: self.status("Resuming", digest, f"{name} at byte {offset} ({reason})")
+
     def advance(self, count: int) -> None:
         with self._lock:
             self._done += count
@@ -333,7 +337,7 @@ def _push_blobs(registry, repository: str, blobs: list[_Blob], concurrency, repo
             source = sources.source_of(blob.digest, repository)
             reporter.status("Uploading", blob.digest, blob.name)
             how = oci.upload_blob(repository, blob.path, blob.digest, blob.size, mount_from=source,
-                                  progress=reporter.advance)
+                                  progress=reporter.advance, on_resume=reporter.resumer(blob.digest, blob.name))
             if how == "mounted":
                 reporter.status("Mounted", blob.digest, f"{blob.name} (from {source})")
                 reporter.advance(blob.size)
@@ -534,7 +538,8 @@ def acr_artifact_pull(target, media_type=None, output_directory=".", keep_old_fi
         if _unpacks(layer):
             _pull_directory(oci, ref.repository, layer, title, out_dir, destination, overwrite, reporter)
         else:
-            oci.download_blob(ref.repository, digest, destination, progress=reporter.advance)
+            oci.download_blob(ref.repository, digest, destination, progress=reporter.advance,
+                              on_resume=reporter.resumer(digest, title))
         sources.record(digest, ref.repository)
         return {"path": str(destination), "title": title, "digest": digest,
                 "mediaType": layer.get("mediaType"), "size": layer.get("size")}
@@ -610,7 +615,8 @@ def _pull_directory(oci, repository, layer, title, out_dir: Path, destination: P
     staging = Path(tempfile.mkdtemp(prefix=".acr-unpack-", dir=out_dir))
     try:
         archive = staging / "layer.tar.gz"
-        oci.download_blob(repository, layer["digest"], archive, progress=reporter.advance)
+        oci.download_blob(repository, layer["digest"], archive, progress=reporter.advance,
+                          on_resume=reporter.resumer(layer["digest"], title))
         tree = staging / "tree"
         try:
             unpack_directory(archive, tree, title, (layer.get("annotations") or {}).get(CONTENT_DIGEST))

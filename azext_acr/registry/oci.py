@@ -106,15 +106,16 @@ class OciApi:
 
     def upload_blob(self, repository: str, path: str | os.PathLike, digest: str, size: int, *,
                     mount_from: str | None = None, chunk_size: int | None = None,
-                    progress: Callable[[int], None] | None = None) -> str:
+                    progress: Callable[[int], None] | None = None,
+                    on_resume: Callable[[int, str], None] | None = None) -> str:
         """Upload a file as a blob without ever holding it in memory; answers "mounted" or "uploaded".
 
         With ``mount_from`` the registry is first asked to mount the blob from that repository
         (``POST ?mount=&from=``); a 202 means it cannot, and the upload goes on in the session it
         opened. The data goes in PATCHes of ``chunk_size`` bytes with Content-Range; when the
         connection drops mid-chunk, the registry is asked how much it holds (``GET <location>`` →
-        ``Range``) and the upload continues from there, a bounded number of times. A closing PUT
-        with ``?digest=`` lets the registry check the whole.
+        ``Range``) and the upload continues from there, a bounded number of times, telling
+        ``on_resume(offset, reason)``. A closing PUT with ``?digest=`` lets the registry check the whole.
         """
         scopes = [push_scope(repository)]
         query = ""
@@ -131,12 +132,13 @@ class OciApi:
             offset = 0
             while offset < size:
                 location, offset = self._send_chunk(location, handle, offset, min(offset + chunk, size),
-                                                    scopes, progress)
+                                                    scopes, progress, on_resume)
         self._close_upload(location, digest, scopes)
         return "uploaded"
 
     def _send_chunk(self, location: str, handle, start: int, end: int, scopes: list[str],
-                    progress: Callable[[int], None] | None) -> tuple[str, int]:
+                    progress: Callable[[int], None] | None,
+                    on_resume: Callable[[int, str], None] | None) -> tuple[str, int]:
         """PATCH bytes [start, end) of ``handle``; resume from the registry's offset after a dropped connection."""
         offset, failures = start, 0
         while offset < end:
@@ -160,7 +162,9 @@ class OciApi:
                 if not start <= registry_offset <= end:
                     raise ProtocolError(f"The registry holds {registry_offset} bytes of an upload that was at "
                                         f"{offset}; cannot resume.") from None
-                logger.warning("Upload interrupted (%s); resuming at byte %d.", err, registry_offset)
+                logger.info("Upload interrupted (%s); resuming at byte %d.", err, registry_offset)
+                if on_resume:
+                    on_resume(registry_offset, err.message)
                 offset = registry_offset
                 continue
             location = response.headers.get("Location") or location
@@ -203,7 +207,8 @@ class OciApi:
                              headers={"Content-Type": "application/octet-stream"})
 
     def download_blob(self, repository: str, digest: str, destination: Path,
-                      progress: Callable[[int], None] | None = None) -> int:
+                      progress: Callable[[int], None] | None = None,
+                      on_resume: Callable[[int, str], None] | None = None) -> int:
         """Stream a blob into ``destination``: written to a temp file, digest checked, then renamed.
 
         A connection that drops mid-body is resumed with ``Range: bytes=<received>-`` (bounded).
@@ -244,7 +249,9 @@ class OciApi:
                                 raise
                             raise ConnectionFailure(f"The download of {digest} from '{self.session.login_server}'"
                                                     " kept failing.") from None
-                        logger.warning("Download interrupted (%s); resuming at byte %d.", type(err).__name__, size)
+                        logger.info("Download interrupted (%s); resuming at byte %d.", type(err).__name__, size)
+                        if on_resume:
+                            on_resume(size, type(err).__name__)
                         time.sleep(min(0.2 * 2 ** failures, 5))
                 out.flush()
                 os.fsync(out.fileno())
