@@ -26,6 +26,7 @@ from .common import (
 )
 
 BODY_CHUNK = 1 << 20
+SEND_CHUNK = 4 << 20
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _CONTENT_RANGE_RE = re.compile(r"^(?:bytes[ =])?(\d+)-(\d+)(?:/\d+|/\*)?$")
 
@@ -85,16 +86,19 @@ async def _send_file(
     transport = request.transport
     if transport is None:
         raise ConnectionResetError("client went away")
-    if not isinstance(reader, io.BytesIO):
+    in_memory = isinstance(reader, io.BytesIO)
+    if not in_memory and transport.get_extra_info("sslcontext") is None:
         try:
             await asyncio.get_running_loop().sendfile(transport, reader, start, count)
             return
         except (NotImplementedError, RuntimeError):
             pass
+    # TLS: asyncio's own fallback reads 256 KiB at a time through the executor; bigger reads are faster
     reader.seek(start)
     remaining = count
     while remaining > 0:
-        chunk = reader.read(min(BODY_CHUNK, remaining))
+        size = min(SEND_CHUNK, remaining)
+        chunk = reader.read(size) if in_memory else await asyncio.to_thread(reader.read, size)
         if not chunk:
             raise ConnectionResetError("the blob ended early")
         remaining -= len(chunk)
