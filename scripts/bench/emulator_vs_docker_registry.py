@@ -237,7 +237,8 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
     peer_rps, peer_mbps = results["docker-registry (http)"]
-    print(f"manifest GET: {args.clients} concurrent clients, {args.seconds:g} s; blob GET: {args.blob_mib} MiB, best of 3")
+    print(f"manifest GET: {args.clients} concurrent clients, {args.seconds:g} s; "
+          f"blob GET: {args.blob_mib} MiB, best of 3")
     print(f"{'server':<24} {'manifest GET/s':>15} {'ratio':>7} {'blob GET MB/s':>14} {'ratio':>7}")
     for label, (rps, mbps) in results.items():
         print(f"{label:<24} {rps:>15,.0f} {rps / peer_rps:>6.2f}x {mbps:>14,.0f} {mbps / peer_mbps:>6.2f}x")
