@@ -164,12 +164,16 @@ def iter_listing(send, first_url: str, params: dict, key: str, scopes: list[str]
 
     first = f"{first_url}?{urlencode(params)}" if params else first_url
     for body in iterate_pages(fetch, first):
-        items = body.get(key) if isinstance(body, dict) else None
+        if not isinstance(body, dict):
+            raise ProtocolError(f"The registry's '{key}' listing is not a JSON object.")
+        items = body.get(key)
         if items is None:
             continue
         if not isinstance(items, list):
             raise ProtocolError(f"The registry's '{key}' listing has an unexpected shape.")
         for item in items:
+            if not isinstance(item, dict | str):
+                raise ProtocolError(f"The registry's '{key}' listing holds an item of the wrong type.")
             yield item
             count += 1
             if limit is not None and count >= limit:
