@@ -39,16 +39,45 @@ READ_TIMEOUT = 300
 USER_AGENT = f"acr/{__version__} python-requests/{requests.__version__}"
 
 
+class RegistryRetry(Retry):
+    """Bounded retries with exponential backoff, jitter and ``Retry-After``.
+
+    Idempotent requests are retried on connection errors and on 429/502/503/504. POST and PATCH
+    (upload start and chunks) are retried only on 429 and 503, which say the request was not
+    processed; a dropped connection mid-upload is resumed by the upload code instead of resent.
+    """
+
+    NOT_PROCESSED = frozenset({429, 503})
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if method and method.upper() in ("POST", "PATCH") and status_code in self.NOT_PROCESSED:
+            return bool(self.total)
+        return super().is_retry(method, status_code, has_retry_after)
+
+
+def _int_env(name: str, default: int) -> int:
+    try:
+        return max(0, int(os.environ.get(name, default)))
+    except ValueError:
+        return default
+
+
 def make_session() -> requests.Session:
-    """A session with keep-alive and bounded retries for idempotent requests (429/502/503/504)."""
+    """A session with keep-alive and bounded retries (see RegistryRetry)."""
     session = requests.Session()
-    retry = Retry(
-        total=int(os.environ.get("ACR_MAX_RETRIES", "5")),
-        connect=3,
-        read=2,
-        status=int(os.environ.get("ACR_MAX_RETRIES", "5")),
-        backoff_factor=float(os.environ.get("ACR_RETRY_BACKOFF", "0.5")),
-        backoff_jitter=0.25,
+    attempts = _int_env("ACR_MAX_RETRIES", 5)
+    try:
+        backoff = float(os.environ.get("ACR_RETRY_BACKOFF", "0.5"))
+    except ValueError:
+        backoff = 0.5
+    retry = RegistryRetry(
+        total=attempts,
+        connect=min(attempts, 3),
+        read=min(attempts, 2),
+        status=attempts,
+        backoff_factor=backoff,
+        backoff_jitter=0.25 if backoff else 0.0,
+        backoff_max=30,
         status_forcelist=(429, 502, 503, 504),
         allowed_methods=frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}),
         respect_retry_after_header=True,
