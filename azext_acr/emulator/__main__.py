@@ -99,6 +99,13 @@ def parse_args(argv: list[str] | None = None) -> Options:
                      help="AAD access-token lifetime (default: --access-token-ttl)")
     aad.add_argument("--auto-approve-device-code", action="store_true",
                      help="sign every device code in at once as the dev user (for tests)")
+    parser.add_argument(
+        "--body-timeout",
+        type=_non_negative,
+        default=60.0,
+        metavar="SECONDS",
+        help="answer 400 when a request body stalls this long (default 60)",
+    )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
     if args.reset and args.data_dir is None:
@@ -132,6 +139,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         reset=args.reset,
         gc_interval=args.gc_interval,
         gc_grace=args.gc_grace,
+        body_timeout=args.body_timeout or 60.0,
         faults=faults.FaultPlan(
             rate=args.fault_rate,
             status=args.fault_status,

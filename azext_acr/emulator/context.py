@@ -18,6 +18,9 @@ class Settings:
     refresh_token_ttl: int = 3 * 60 * 60
     # login servers (host:port) a registry token may name as its audience besides the request's Host
     service_aliases: set[str] = field(default_factory=set)
+    # seconds to wait for more of a request body before giving up on it (a client that announced
+    # Content-Length but stopped sending would otherwise hold its request open for ever)
+    body_timeout: float = 60.0
 
 
 @dataclass

@@ -204,6 +204,7 @@ class Options:
     reset: bool = False
     gc_interval: float = 0.0
     gc_grace: float = DEFAULT_GC_GRACE
+    body_timeout: float = 60.0
     faults: faults.FaultPlan = field(default_factory=faults.FaultPlan)
     principals: Path | None = None  # --principals FILE: more AAD principals and their registry roles
     aad_token_ttl: int | None = None  # AAD access-token lifetime; default: access_token_ttl
@@ -300,6 +301,7 @@ async def serve(options: Options) -> int:
     aliases = {f"{h}:{port}" for h in ("localhost", "127.0.0.1", "[::1]", *options.tls_hosts)}
     aliases.add(url_host_port)
     settings = Settings(options.anonymous_pull, options.access_token_ttl, options.refresh_token_ttl, aliases)
+    settings.body_timeout = options.body_timeout
     context = Context(
         registry=hosted[0].registry,
         tokens=TokenService(registry_key, options.access_token_ttl, options.refresh_token_ttl),

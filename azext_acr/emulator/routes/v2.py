@@ -149,9 +149,24 @@ def _blob_created(name: str, digest: str) -> web.Response:
     )
 
 
+async def _body_chunks(request: web.Request):
+    """The request body in chunks; a client silent for `body_timeout` seconds gets a 400."""
+    timeout = context_of(request).settings.body_timeout
+    while True:
+        try:
+            chunk = await asyncio.wait_for(request.content.read(BODY_CHUNK), timeout)
+        except TimeoutError:
+            raise errors.BlobUploadInvalid(
+                f"no request body bytes arrived for {timeout:g} s (Content-Length: {request.content_length})"
+            ) from None
+        if not chunk:
+            return
+        yield chunk
+
+
 async def _stream_into(request: web.Request, session: UploadSession) -> None:
     try:
-        async for chunk in request.content.iter_chunked(BODY_CHUNK):
+        async for chunk in _body_chunks(request):
             session.upload.write(chunk)
     finally:
         session.upload.flush()  # what we acknowledge must survive the process
@@ -231,7 +246,7 @@ async def put_manifest(request: web.Request, name: str, reference: str) -> web.R
     if (request.content_length or 0) > MAX_MANIFEST_SIZE:
         raise errors.ManifestTooLarge()
     body = bytearray()
-    async for chunk in request.content.iter_chunked(BODY_CHUNK):
+    async for chunk in _body_chunks(request):
         body += chunk
         if len(body) > MAX_MANIFEST_SIZE:
             raise errors.ManifestTooLarge()
