@@ -544,9 +544,7 @@ def acr_artifact_pull(target, media_type=None, output_directory=".", keep_old_fi
         return {"path": str(destination), "title": title, "digest": digest,
                 "mediaType": layer.get("mediaType"), "size": layer.get("size")}
 
-    try:
-        if todo:
-            registry.oci.get_manifest(ref.repository, manifest.digest)  # warm the token cache
+    try:  # the manifest fetch above cached the pull token every worker uses
         files = _run_concurrently(pull, todo, concurrency)
     finally:
         reporter.finish()

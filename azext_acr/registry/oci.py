@@ -24,6 +24,8 @@ CHUNK = 1024 * 1024
 # Blobs go up in PATCHes of this size; a dropped connection costs at most the rest of one chunk.
 UPLOAD_CHUNK = int(os.environ.get("ACR_UPLOAD_CHUNK_SIZE", str(64 * 1024 * 1024)))
 UPLOAD_RETRIES = 5
+WRITEBACK_STEP = 16 * 1024 * 1024
+FSYNC = os.environ.get("ACR_FSYNC", "").lower() in ("1", "true", "yes")
 MAX_MANIFEST_SIZE = 4 * 1024 * 1024
 MANIFEST_ACCEPT = ", ".join([
     "application/vnd.oci.image.manifest.v1+json",
@@ -65,6 +67,16 @@ def file_digest(path: str | os.PathLike) -> tuple[str, int]:
     return "sha256:" + digest.hexdigest(), size
 
 
+def _start_writeback(out, start: int, end: int) -> int:
+    """Have the kernel start writing [start, end) to disk now, without waiting, so disk and network work
+    overlap (and an ACR_FSYNC fsync finds little left to do), and a large pull does not fill the page cache."""
+    out.flush()
+    if hasattr(os, "posix_fadvise"):
+        with contextlib.suppress(OSError):
+            os.posix_fadvise(out.fileno(), start, end - start, os.POSIX_FADV_DONTNEED)
+    return end
+
+
 class _FileSlice:
     """Bytes [start, start + length) of an open file as a request body, read as it is sent.
 
@@ -77,13 +89,26 @@ class _FileSlice:
         self._remaining = length
         self._length = length
         self._progress = progress
+        self._stale = False
         self.sent = 0
         handle.seek(start)
 
     def __len__(self) -> int:
         return self._length
 
+    def tell(self) -> int:
+        return self.sent
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        # urllib3 rewinds a body only to send it again on a new connection (it retries some TLS errors
+        # whatever the method). Resending a partly sent chunk at its old Content-Range is wrong, so the
+        # next read fails instead and the upload code resumes from the offset the registry reports.
+        self._stale = True
+        return offset
+
     def read(self, size: int = -1) -> bytes:
+        if self._stale:
+            raise OSError("a partly sent chunk is not resent; the upload resumes from the registry's offset")
         if self._remaining <= 0:
             return b""
         block = self._handle.read(min(max(size, CHUNK), self._remaining))
@@ -164,7 +189,8 @@ class OciApi:
                                         f"{offset}; cannot resume.") from None
                 logger.info("Upload interrupted (%s); resuming at byte %d.", err, registry_offset)
                 if on_resume:
-                    on_resume(registry_offset, err.message)
+                    on_resume(registry_offset, "connection lost" if isinstance(err, ConnectionFailure)
+                              else f"HTTP {err.status}")
                 offset = registry_offset
                 continue
             location = response.headers.get("Location") or location
@@ -217,7 +243,7 @@ class OciApi:
         if algorithm != "sha256":
             raise ProtocolError(f"Unsupported digest algorithm '{algorithm}'.")
         hasher = hashlib.sha256()
-        size, failures = 0, 0
+        size, failures, flushed = 0, 0, 0
         destination.parent.mkdir(parents=True, exist_ok=True)
         fd, temp_name = tempfile.mkstemp(prefix=".acr-", suffix=".part", dir=destination.parent)
         try:
@@ -234,13 +260,15 @@ class OciApi:
                                     progress(-size)
                                 out.seek(0)
                                 out.truncate()
-                                hasher, size = hashlib.sha256(), 0
+                                hasher, size, flushed = hashlib.sha256(), 0, 0
                             for chunk in response.iter_content(CHUNK):
                                 hasher.update(chunk)
                                 out.write(chunk)
                                 size += len(chunk)
                                 if progress:
                                     progress(len(chunk))
+                                if size - flushed >= WRITEBACK_STEP:
+                                    flushed = _start_writeback(out, flushed, size)
                         break
                     except (ConnectionFailure, requests.exceptions.RequestException) as err:
                         failures += 1
@@ -251,10 +279,11 @@ class OciApi:
                                                     " kept failing.") from None
                         logger.info("Download interrupted (%s); resuming at byte %d.", type(err).__name__, size)
                         if on_resume:
-                            on_resume(size, type(err).__name__)
+                            on_resume(size, "connection lost")
                         time.sleep(min(0.2 * 2 ** failures, 5))
                 out.flush()
-                os.fsync(out.fileno())
+                if FSYNC:  # durability against power loss costs a full disk write-out; oras skips it too
+                    os.fsync(out.fileno())
             if hasher.hexdigest() != expected_hex:
                 raise DigestMismatchError(f"Blob {digest} from '{self.session.login_server}' does not match "
                                           "its digest; nothing was written.")

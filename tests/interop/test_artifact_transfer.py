@@ -32,7 +32,7 @@ def test_upload_interrupted_mid_chunk_resumes_from_the_registry_offset(acr, emul
     assert proxy.dropped
     assert "Resuming" in pushed.stderr and "big.bin at byte" in pushed.stderr
     # Resumed where the registry stood, not from the start of the blob or of the chunk.
-    assert proxy.counted_bytes < len(payload) + MIB
+    assert proxy.counted_bytes < len(payload) + MIB, pushed.stderr
     out = acr.home / "out"
     pulled = acr("artifact", "pull", f"{acr.server}/resume/upload:v1", "-o", str(out))
     assert pulled.code == 0, pulled.stderr
