@@ -402,25 +402,14 @@ def _referrers_tag(digest: str) -> str:
     return digest.replace(":", "-")
 
 
-def _fetch_referrers(registry, repository: str, digest: str, artifact_type: str | None = None) -> list[dict] | None:
-    """The referrers of ``digest`` (descriptors), from the referrers API; None when the registry has none."""
-    from urllib.parse import quote
-
+def _has_referrers_api(registry, repository: str, digest: str) -> bool:
+    """OCI 1.1: a registry with the referrers API answers 200 for any digest; one without it, 404."""
     from ..registry.oci import pull_scope
 
-    path = f"/v2/{repository}/referrers/{digest}"
-    if artifact_type:
-        path += f"?artifactType={quote(artifact_type, safe='')}"
-    response = registry.session.request("GET", path, scopes=[pull_scope(repository)], allow_statuses=(404, 400))
-    if response.status_code != 200:
-        return None
-    try:
-        manifests = response.json().get("manifests") or []
-    except (ValueError, AttributeError):
-        raise CLIError(f"The registry's referrers list for {digest} is not valid JSON.") from None
-    if artifact_type and response.headers.get("OCI-Filters-Applied", "") != "artifactType":
-        manifests = [m for m in manifests if m.get("artifactType") == artifact_type]
-    return [m for m in manifests if isinstance(m, dict)]
+    response = registry.session.request("GET", f"/v2/{repository}/referrers/{digest}",
+                                        scopes=[pull_scope(repository)], allow_statuses=(404, 400))
+    response.close()
+    return response.status_code == 200
 
 
 def _tag_schema_referrers(registry, repository: str, digest: str) -> list[dict]:
@@ -433,14 +422,6 @@ def _tag_schema_referrers(registry, repository: str, digest: str) -> list[dict]:
         return []
     except (ValueError, AttributeError):
         raise CLIError(f"The referrers tag of {digest} does not hold a valid index.") from None
-
-
-def _referrers(registry, repository: str, digest: str, artifact_type: str | None = None) -> list[dict]:
-    found = _fetch_referrers(registry, repository, digest, artifact_type)
-    if found is None:
-        found = [m for m in _tag_schema_referrers(registry, repository, digest)
-                 if not artifact_type or m.get("artifactType") == artifact_type]
-    return found
 
 
 def acr_artifact_attach(target, artifact_type, annotation=None, annotation_file=None,
@@ -463,7 +444,7 @@ def acr_artifact_attach(target, artifact_type, annotation=None, annotation_file=
     content = _manifest(config, layers, artifact_type, manifest_annotations, subject=subject)
     digest = sha256_digest(content)
     registry.oci.put_manifest(repository, digest, content, MANIFEST_MEDIA_TYPE)
-    if _fetch_referrers(registry, repository, subject["digest"]) is None:
+    if not _has_referrers_api(registry, repository, subject["digest"]):
         _update_referrers_tag(registry, repository, subject["digest"], content, digest, artifact_type,
                               manifest_annotations)
     subject_ref = f"{ref.registry}/{repository}@{subject['digest']}"
@@ -493,7 +474,8 @@ def acr_artifact_discover(target, artifact_type=None, depth=None, username=None,
 
     def walk(digest: str, level: int, seen: frozenset) -> list[dict]:
         nodes = []
-        for descriptor in _referrers(registry, repository, digest, artifact_type if level == 1 else None):
+        referrers = registry.oci.referrers(repository, digest, artifact_type if level == 1 else None)
+        for descriptor in (d for d in referrers if isinstance(d, dict)):
             node = {"reference": f"{ref.registry}/{repository}@{descriptor.get('digest')}",
                     "mediaType": descriptor.get("mediaType"), "digest": descriptor.get("digest"),
                     "size": descriptor.get("size"), "artifactType": descriptor.get("artifactType")}
