@@ -335,12 +335,21 @@ def _push_blobs(registry, repository: str, blobs: list[_Blob], concurrency, repo
             reporter.advance(blob.size)
         else:
             source = sources.source_of(blob.digest, repository)
-            reporter.status("Uploading", blob.digest, blob.name)
+            announced = [False]
+
+            def uploading(count: int) -> None:  # announced at the first byte: a mount sends none
+                if not announced[0]:
+                    announced[0] = True
+                    reporter.status("Uploading", blob.digest, blob.name)
+                reporter.advance(count)
+
             how = oci.upload_blob(repository, blob.path, blob.digest, blob.size, mount_from=source,
-                                  progress=reporter.advance, on_resume=reporter.resumer(blob.digest, blob.name))
+                                  progress=uploading, on_resume=reporter.resumer(blob.digest, blob.name))
             if how == "mounted":
                 reporter.status("Mounted", blob.digest, f"{blob.name} (from {source})")
                 reporter.advance(blob.size)
+            elif not announced[0]:
+                reporter.status("Uploading", blob.digest, blob.name)
         sources.record(blob.digest, repository)
 
     try:

@@ -137,6 +137,34 @@ def test_status_lines_go_to_stderr_and_known_blobs_say_exists(acr):
     assert "\r" not in second.stderr  # no progress bar when stderr is not a terminal
 
 
+def test_a_terminal_gets_a_progress_line_and_stdout_stays_clean(acr):
+    import pty
+    import subprocess
+    import sys
+
+    write(acr, "tty.bin", os.urandom(2 * 1024 * 1024))
+    leader, follower = pty.openpty()
+    proc = subprocess.run([sys.executable, "-m", "azext_acr.cli.main", "artifact", "push",
+                           f"{acr.server}/push/tty:v1", "tty.bin"], env=acr.env, cwd=acr.home,
+                          stdout=subprocess.PIPE, stderr=follower, timeout=120)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        seen += data
+    os.close(leader)
+    assert proc.returncode == 0
+    terminal = seen.decode(errors="replace")
+    assert "\r" in terminal and "Uploading [" in terminal and "MiB" in terminal
+    assert proc.stdout.decode().startswith(f"Pushed {acr.server}/push/tty:v1")
+    assert "\r" not in proc.stdout.decode()
+
+
 def test_push_format_json_and_o_json_give_one_object(acr):
     write(acr, "j.txt", "json")
     for flag in (["--format", "json"], ["-o", "json"]):
@@ -153,6 +181,7 @@ def test_blob_seen_in_another_repository_is_mounted_not_uploaded(acr):
     result = acr("artifact", "push", f"{acr.server}/mount/target:v1", "shared.bin")
     assert result.code == 0, result.stderr
     assert "Mounted" in result.stderr and "from mount/source" in result.stderr
+    assert "Uploading   " + sha256((acr.home / "shared.bin").read_bytes())[7:19] not in result.stderr
     out = acr.home / "out"
     assert acr("artifact", "pull", f"{acr.server}/mount/target:v1", "-o", str(out)).code == 0
     assert (out / "shared.bin").read_bytes() == (acr.home / "shared.bin").read_bytes()
