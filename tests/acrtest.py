@@ -23,6 +23,8 @@ class Result:
 class AcrRunner:
     """Runs ``acr`` with an isolated Docker config and acr config dir, signed in as the dev principal."""
 
+    timeout = 120  # seconds per command; the fault run raises it
+
     def __init__(self, emulator, home: Path):
         self.emulator = emulator
         self.home = home
@@ -43,6 +45,6 @@ class AcrRunner:
         merged.update(env or {})
         merged = {k: v for k, v in merged.items() if v is not None}
         proc = subprocess.run([sys.executable, "-m", "azext_acr.cli.main", *args], env=merged, input=input,
-                              capture_output=True, text=True, cwd=cwd or self.home, timeout=120)
+                              capture_output=True, text=True, cwd=cwd or self.home, timeout=self.timeout)
         assert "Traceback" not in proc.stderr, proc.stderr
         return Result(proc.returncode, proc.stdout, proc.stderr)

@@ -508,11 +508,9 @@ def acr_artifact_pull(target, media_type=None, output_directory=".", keep_old_fi
     manifest = registry.oci.get_manifest(ref.repository, ref.identifier)
     if manifest.media_type in INDEX_MEDIA_TYPES:
         raise CLIError(f"'{target}' is an image index; pull one of its manifests by digest.")
-    try:
-        document = json.loads(manifest.content)
-        layers = document.get("layers") or document.get("blobs") or []
-    except (ValueError, AttributeError):
-        raise CLIError(f"The manifest of '{target}' is not valid JSON.") from None
+    from ..registry.manifest import layer_descriptors, parse_manifest
+
+    layers = layer_descriptors(parse_manifest(manifest.content, f"'{target}'"), f"'{target}'")
     wanted = set(media_type or [])
     out_dir = Path(output_directory).resolve()
     plan = _pull_plan(layers, wanted, out_dir)

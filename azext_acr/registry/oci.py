@@ -175,7 +175,9 @@ class OciApi:
                     headers={"Content-Type": "application/octet-stream", "Content-Length": str(end - offset),
                              "Content-Range": f"{offset}-{end - 1}"})
             except (ConnectionFailure, RegistryError) as err:
-                if isinstance(err, ConnectionFailure) or err.status == 416:
+                # A dropped connection, an out-of-order chunk (416) or a registry that did not take the
+                # chunk (429/502/503/504): ask how much it holds and go on from there.
+                if isinstance(err, ConnectionFailure) or err.status in (416, 429, 502, 503, 504):
                     failures += 1
                 if failures == 0 or failures > UPLOAD_RETRIES:
                     raise

@@ -42,17 +42,27 @@ USER_AGENT = f"acr/{__version__} python-requests/{requests.__version__}"
 class RegistryRetry(Retry):
     """Bounded retries with exponential backoff, jitter and ``Retry-After``.
 
-    Idempotent requests are retried on connection errors and on 429/502/503/504. POST and PATCH
-    (upload start and chunks) are retried only on 429 and 503, which say the request was not
-    processed; a dropped connection mid-upload is resumed by the upload code instead of resent.
+    Idempotent requests are retried on connection errors and on 429/502/503/504. A POST (upload
+    start, token request) is retried only on 429 and 503, which say it was not processed, or when
+    the connection could not even be made. PATCH (an upload chunk, streamed from disk) is never
+    resent here: the upload code asks the registry how much it holds and resumes from there.
     """
 
     NOT_PROCESSED = frozenset({429, 503})
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-        if method and method.upper() in ("POST", "PATCH") and status_code in self.NOT_PROCESSED:
+        verb = (method or "").upper()
+        if verb == "PATCH":
+            return False
+        if verb == "POST" and status_code in self.NOT_PROCESSED:
             return bool(self.total)
         return super().is_retry(method, status_code, has_retry_after)
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        verb = (method or "").upper()
+        if error is not None and verb in ("POST", "PATCH") and not self._is_connection_error(error):
+            raise error.with_traceback(_stacktrace)  # the request may have been processed: never resend it
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
 def _int_env(name: str, default: int) -> int:
