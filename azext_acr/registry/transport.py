@@ -42,19 +42,16 @@ USER_AGENT = f"acr/{__version__} python-requests/{requests.__version__}"
 class RegistryRetry(Retry):
     """Bounded retries with exponential backoff, jitter and ``Retry-After``.
 
-    Idempotent requests are retried on connection errors and on 429/502/503/504. A POST (upload
-    start, token request) is retried only on 429 and 503, which say it was not processed, or when
-    the connection could not even be made. PATCH (an upload chunk, streamed from disk) is never
-    resent here: the upload code asks the registry how much it holds and resumes from there.
+    Idempotent requests are retried on connection errors and on 429/502/503/504. POST and PATCH
+    are retried only on 429 and 503, which say the request was not processed, or when the
+    connection could not even be made. An upload chunk streamed from disk refuses to be read twice
+    (oci._FileSlice), so instead of resending it the upload code resumes from the registry's offset.
     """
 
     NOT_PROCESSED = frozenset({429, 503})
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-        verb = (method or "").upper()
-        if verb == "PATCH":
-            return False
-        if verb == "POST" and status_code in self.NOT_PROCESSED:
+        if (method or "").upper() in ("POST", "PATCH") and status_code in self.NOT_PROCESSED:
             return bool(self.total)
         return super().is_retry(method, status_code, has_retry_after)
 
