@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -17,10 +16,10 @@ USER, PASSWORD = "alice", "s3cret-for-tests"
 
 @pytest.fixture
 def fixtures(request):
-    """tests/conftest.py as a module (``import conftest`` is ambiguous with several conftest files)."""
-    root = Path(__file__).resolve().parent.parent / "conftest.py"
-    return next(plugin for plugin in request.config.pluginmanager.get_plugins()
-                if getattr(plugin, "__file__", None) and Path(plugin.__file__).resolve() == root)
+    """The server helpers of tests/servers.py (start_emulator, start_docker_registry, require_peer, ...)."""
+    import servers
+
+    return servers
 
 
 @pytest.fixture

@@ -28,10 +28,10 @@ NO_IMDS = {"ACR_IDENTITY": "environment,workload,account,azurecli"}
 
 @pytest.fixture
 def fixtures(request):
-    """tests/conftest.py as a module (``import conftest`` is ambiguous with several conftest files)."""
-    root = Path(__file__).resolve().parent.parent / "conftest.py"
-    return next(plugin for plugin in request.config.pluginmanager.get_plugins()
-                if getattr(plugin, "__file__", None) and Path(plugin.__file__).resolve() == root)
+    """The server helpers of tests/servers.py (start_emulator, start_docker_registry, require_peer, ...)."""
+    import servers
+
+    return servers
 
 
 def entry_of(acr, server=None):

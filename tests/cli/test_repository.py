@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -20,10 +19,10 @@ NO_TTY = "Unable to prompt for confirmation as no tty available. Use --yes."
 
 @pytest.fixture
 def fixtures(request):
-    """tests/conftest.py as a module (``import conftest`` is ambiguous with several conftest files)."""
-    root = Path(__file__).resolve().parent.parent / "conftest.py"
-    return next(plugin for plugin in request.config.pluginmanager.get_plugins()
-                if getattr(plugin, "__file__", None) and Path(plugin.__file__).resolve() == root)
+    """The server helpers of tests/servers.py (start_emulator, start_docker_registry, require_peer, ...)."""
+    import servers
+
+    return servers
 
 
 def push(acr, ref: str, content: str = "payload\n") -> str:

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from acrtest import AcrRunner
-from conftest import start_emulator
+from servers import start_emulator
 
 FAULTS = ["--fault-rate", "0.2", "--fault-seed", "11", "--latency-ms", "1000"]
 ENV = {"ACR_MAX_RETRIES": "8"}
