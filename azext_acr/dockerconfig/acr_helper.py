@@ -24,11 +24,12 @@ import hashlib
 import json
 import logging
 import os
-import secrets as _random
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from ..atomicfile import write_atomic
 
 NULL_GUID = "00000000-0000-0000-0000-000000000000"
 CACHE_FILENAME = "docker-credential-acr.json"
@@ -131,22 +132,8 @@ def _read_cache(path: Path) -> dict[str, Any]:
 def _write_cache(path: Path, servers: dict[str, Any]) -> None:
     """Replace the cache file atomically with mode 0600, so a reader never sees half a file."""
     data = json.dumps({"version": 1, "servers": servers}, indent=2, sort_keys=True).encode("utf-8")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{_random.token_hex(4)}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                os.fchmod(handle.fileno(), 0o600)
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        write_atomic(path, data)
     except OSError as exc:
         raise HelperError(f"Could not write the token cache '{path}' ({exc.strerror or exc}): "
                           "check that ACR_CONFIG_DIR is writable.") from None

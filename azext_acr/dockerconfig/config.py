@@ -17,7 +17,6 @@ import binascii
 import copy
 import json
 import os
-import secrets as _random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any, TypeVar
 
 import filelock
 
+from ..atomicfile import write_atomic
 from . import helpers
 from .errors import DockerConfigError, HelperNotFoundError
 
@@ -256,46 +256,16 @@ def load_config(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
 # Writing
 
 
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename durable; not every platform can open a directory, which is fine to skip."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _write_atomic(target: Path, config: dict[str, Any]) -> None:
     """Replace ``target`` with ``config`` so readers see either the old or the new file, never half."""
     data = (json.dumps(config, indent="\t") + "\n").encode("utf-8")
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{_random.token_hex(4)}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                if hasattr(os, "fchmod"):
-                    os.fchmod(handle.fileno(), 0o600)  # the umask may have narrowed it further
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        write_atomic(target, data)
     except OSError as exc:
         raise DockerConfigError(
             f"Could not write Docker config '{target}' ({exc.strerror or exc}): check that its directory is "
             "writable; the previous file is unchanged."
         ) from None
-    _fsync_dir(target.parent)
 
 
 def update_config(mutate: Callable[[dict[str, Any]], T], path: str | os.PathLike[str] | None = None) -> T:

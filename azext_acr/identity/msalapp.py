@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..atomicfile import write_atomic
+
 KNOWN_AUTHORITY_HOSTS = {
     "login.microsoftonline.com", "login.microsoftonline.us", "login.chinacloudapi.cn",
     "login.partner.microsoftonline.cn", "login.windows.net", "login.microsoft.com", "sts.windows.net",
@@ -54,13 +56,7 @@ class PersistentCache:
 
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         with FileLock(str(self.path) + ".lock", timeout=30):
-            temp = self.path.with_name(self.path.name + f".{os.getpid()}.tmp")
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(self.cache.serialize())
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, self.path)
+            write_atomic(self.path, self.cache.serialize().encode("utf-8"))
         self.cache.has_state_changed = False
 
 
@@ -96,9 +92,4 @@ def write_private_json(path: Path, data: dict) -> None:
     import json
 
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2)
-        handle.write("\n")
-    os.replace(temp, path)
+    write_atomic(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
