@@ -19,6 +19,15 @@ AZ = AZ_VENV / "bin" / "az"
 sys.path.insert(0, str(ROOT / "tests"))
 
 
+def compile_bytecode() -> None:
+    """pip compiles bytecode for az's packages; the editable acr install needs it done by hand."""
+    subprocess.run([str(VENV_PY), "-m", "compileall", "-q", str(ROOT / "azext_acr")], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+compile_bytecode()
+
+
 class Emulator:
     """acr-emulator in a subprocess, on a free port, with its data in a temporary directory."""
 
