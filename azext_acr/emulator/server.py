@@ -118,6 +118,12 @@ async def health(request: web.Request) -> web.Response:
     return json_response({"status": "ok"})
 
 
+# Forms and JSON (tokens, attributes, AAD) are small; only blob uploads stream large bodies and a
+# manifest may reach 4 MiB. Anything bigger is refused with 413 before it is buffered.
+SMALL_BODY_LIMIT = 256 * 1024
+_LARGE_BODY_HANDLERS = {v2.start_upload, v2.patch_upload, v2.finish_upload, v2.put_manifest}
+
+
 async def dispatch(request: web.Request) -> web.StreamResponse:
     """Route on the percent-decoded path, so `a%2Fb` and `sha256%3A...` reach handlers decoded."""
     path = request.path
@@ -134,6 +140,8 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         params = match.groupdict()
         if "name" in params:
             check_name(params["name"])
+        if handler not in _LARGE_BODY_HANDLERS:
+            request = request.clone(client_max_size=SMALL_BODY_LIMIT)
         return await handler(request, **params)
     if path_matched and not path.startswith("/oauth2/exchange"):
         raise MethodNotAllowed()
