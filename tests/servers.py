@@ -169,3 +169,16 @@ def start_docker_registry(root: Path, htpasswd: Path | None = None) -> DockerReg
 
 
 # -- the real acr CLI, run as a subprocess ------------------------------------------------------
+
+
+AZ = Path(__file__).resolve().parents[1] / ".bench" / "az" / "bin" / "az"
+
+
+def require_az() -> Path:
+    """The real Azure CLI that scripts/test installs into .bench/az: fails in CI when missing, skips elsewhere."""
+    if AZ.exists():
+        return AZ
+    message = "the real az is not installed at .bench/az/bin/az (scripts/test installs it)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)

@@ -1,8 +1,8 @@
 """Output parity with the real Azure CLI: the same commands against the same registry state print the
 same JSON (and the same table columns, the same exit codes).
 
-Runs only when the azure-cli venv exists at .bench/az/bin/az (scripts/bench installs it; it is too heavy
-for CI, so the module skips there). Both tools sign in with the emulator's admin user, which needs no ARM.
+Uses the azure-cli venv that scripts/test installs at .bench/az (fails in CI without it, skips elsewhere).
+Both tools sign in with the emulator's admin user, which needs no ARM.
 """
 
 from __future__ import annotations
@@ -10,17 +10,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
+from servers import require_az
 
-AZ = Path(__file__).resolve().parents[2] / ".bench" / "az" / "bin" / "az"
-pytestmark = pytest.mark.skipif(not AZ.exists(), reason="the real az is not installed at .bench/az/bin/az")
 LAYER = "application/vnd.unknown.layer.v1+txt"
 
 
 @pytest.fixture(scope="module")
 def az(emulator, tmp_path_factory):
+    az_path = require_az()
     home = tmp_path_factory.mktemp("az")
     env = dict(os.environ, AZURE_CONFIG_DIR=str(home), REQUESTS_CA_BUNDLE=emulator.ca_cert,
                AZURE_CORE_COLLECT_TELEMETRY="false", AZURE_CORE_NO_COLOR="true", AZURE_CORE_SURVEY_MESSAGE="false")
@@ -29,7 +28,7 @@ def az(emulator, tmp_path_factory):
     port = emulator.info["port"]
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([str(AZ), *args], env=env, capture_output=True, text=True, timeout=180)
+        return subprocess.run([str(az_path), *args], env=env, capture_output=True, text=True, timeout=180)
 
     for args in (["cloud", "register", "-n", "AcrEmulator", "--skip-endpoint-discovery",
                   "--endpoint-resource-manager", emulator.url + "/", "--endpoint-active-directory", emulator.url,

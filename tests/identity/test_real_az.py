@@ -1,7 +1,7 @@
 """The real Azure CLI against the emulator's AAD, ARM slice and registry (the README's recipe).
 
-Runs only when the azure-cli venv exists at .bench/az/bin/az (it is too heavy to install in CI, so the
-test skips there and elsewhere without it). Each `az` call takes a few seconds.
+Uses the azure-cli venv that scripts/test installs at .bench/az (the test fails in CI without it and
+skips elsewhere). Each `az` call takes a few seconds.
 """
 
 from __future__ import annotations
@@ -13,10 +13,7 @@ from pathlib import Path
 
 import pytest
 from identity_helpers import DEV_SP_OBJECT_ID, MANAGED_IDENTITY_OBJECT_ID, NO_IDENTITY, claims, signed_in_subject
-
-AZ = Path(__file__).resolve().parents[2] / ".bench" / "az" / "bin" / "az"
-
-pytestmark = pytest.mark.skipif(not AZ.exists(), reason="the real az is not installed at .bench/az/bin/az")
+from servers import require_az
 
 
 class Az:
@@ -27,7 +24,7 @@ class Az:
                         AZURE_CORE_COLLECT_TELEMETRY="false", AZURE_CORE_NO_COLOR="true")
 
     def __call__(self, *args: str, **extra: str):
-        proc = subprocess.run([str(AZ), *args], env={**self.env, **extra}, capture_output=True, text=True,
+        proc = subprocess.run([str(require_az()), *args], env={**self.env, **extra}, capture_output=True, text=True,
                               timeout=180)
         assert proc.returncode == 0, f"az {' '.join(args)}: {proc.stderr}"
         return json.loads(proc.stdout) if proc.stdout.strip() else None
