@@ -9,13 +9,14 @@ import shutil
 import subprocess
 import tarfile
 
-import pytest
 from emulator_helpers import make_registry
+from servers import require_peer
 
 
 def test_azure_sdk_round_trip(emulator, monkeypatch, repo):
-    acr = pytest.importorskip("azure.containerregistry")
-    identity = pytest.importorskip("azure.identity")
+    import azure.containerregistry as acr
+    import azure.identity as identity
+
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", emulator.ca_cert)
     info = emulator.info
     credential = identity.ClientSecretCredential(
@@ -48,8 +49,8 @@ def test_azure_sdk_round_trip(emulator, monkeypatch, repo):
     assert repo not in list(client.list_repository_names())
 
 
-@pytest.mark.skipif(shutil.which("skopeo") is None, reason="skopeo is not installed")
 def test_skopeo_with_an_identity_token_copies_between_repositories(emulator, tmp_path, repo):
+    require_peer("skopeo")
     registry = make_registry(emulator)
     layer = io.BytesIO()
     with tarfile.open(fileobj=layer, mode="w") as tar:
