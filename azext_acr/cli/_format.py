@@ -14,6 +14,8 @@ def oras_text(command: str, result: dict) -> str:
         return f"Attached to {result.get('subject')}\nDigest: {result.get('digest')}"
     if command == "discover":
         return discover_tree(result)
+    if command.endswith("-table"):
+        return referrers_table(result) if command.startswith("discover") else oras_text(command[:-6], result)
     return f"Pulled {result.get('reference')}\nDigest: {result.get('digest')}"
 
 
@@ -36,3 +38,13 @@ def _tree(nodes: list[dict], prefix: str, lines: list[str]) -> None:
             last = index == len(members) - 1
             lines.append(f"{group_prefix}{'└── ' if last else '├── '}{node.get('digest')}")
             _tree(node.get("manifests") or [], group_prefix + ("    " if last else "│   "), lines)
+
+
+def referrers_table(result: dict) -> str:
+    """oras discover --format table: the direct referrers, one row each."""
+    from tabulate import tabulate
+
+    rows = [(node.get("digest"), node.get("artifactType") or node.get("mediaType") or "", node.get("size"))
+            for node in result.get("manifests") or []]
+    header = f"Discovered {len(rows)} artifact{'s' if len(rows) != 1 else ''} referencing {result.get('reference')}"
+    return header + "\n" + tabulate(rows, headers=["Digest", "Artifact Type", "Size"], tablefmt="plain")

@@ -15,6 +15,7 @@ logger = get_logger(__name__)
 
 EXIT_ERROR, EXIT_USAGE, EXIT_NOT_FOUND = 1, 2, 3
 ORAS_COMMANDS = ("push", "pull", "attach", "discover")
+ORAS_TEXT_FORMATS = ("text", "tree", "table")
 # Options of artifact push/pull that take a value: needed to tell files from option values when
 # oras-style positionals come after options (argparse cannot interleave them).
 VALUE_OPTIONS = {"--manifest-config", "--config", "--artifact-type", "--annotation", "-a", "--annotation-file",
@@ -58,11 +59,15 @@ class AcrCLI(CLI):
             return args
         rewritten: list[str] = []
         explicit_format = False
+        text_format = ""
         index = 0
         while index < len(args):
             arg = args[index]
             if args[1] == "pull" and arg in ("-o", "--output"):
                 rewritten.append("--output-directory")
+            elif arg == "--format" and index + 1 < len(args) and args[index + 1] in ORAS_TEXT_FORMATS:
+                text_format = args[index + 1]  # oras' own text layouts (tree, table): rendered in _format
+                index += 1
             elif arg == "--format":
                 rewritten.append("--output")
                 explicit_format = True
@@ -74,7 +79,7 @@ class AcrCLI(CLI):
             index += 1
         if not explicit_format and not any(a in ("-h", "--help") for a in args):
             rewritten += ["--output", "none"]
-            self._oras_text = args[1]
+            self._oras_text = f"{args[1]}-{text_format}" if text_format == "table" else args[1]
         return _positionals_first(rewritten)
 
     def _print_partial_result(self, result) -> None:

@@ -413,6 +413,15 @@ def test_attach_and_discover_as_oras_does(acr, emulator):
     only_sig = acr("artifact", "discover", ref, "--artifact-type", "application/vnd.example.sig", "-o", "json")
     assert [m["digest"] for m in only_sig.json["manifests"]] == [sig_digest]
 
+    table = acr("artifact", "discover", ref, "--format", "table")
+    assert table.code == 0, table.stderr
+    rows = table.stdout.splitlines()
+    assert rows[0] == f"Discovered 2 artifacts referencing {acr.server}/refs/app@{subject}"
+    assert rows[1].split() == ["Digest", "Artifact", "Type", "Size"]
+    assert sorted(row.split()[:2] for row in rows[2:]) == sorted(
+        [[sig_digest, "application/vnd.example.sig"], [sbom_digest, "application/spdx+json"]])
+    assert acr("artifact", "discover", ref, "--format", "tree").stdout == tree.stdout
+
 
 def test_attach_needs_an_artifact_type(acr):
     result = acr("artifact", "attach", f"{acr.server}/refs/app:v1", "x.txt")

@@ -65,13 +65,16 @@ helps["artifact discover"] = """
 type: command
 short-summary: List the referrers of an artifact or image (signatures, SBOMs ...), as a tree.
 long-summary: >
-    Like 'oras discover': a tree on stdout by default, grouped by artifact type; JSON with --format json or
-    -o json. --artifact-type filters the first level.
+    Like 'oras discover': a tree on stdout by default (--format tree), grouped by artifact type; the direct
+    referrers as a table with --format table; JSON with --format json or -o json. --artifact-type filters
+    the first level.
 examples:
   - name: Show what is attached to an image.
     text: acr artifact discover myregistry.azurecr.io/hello:v1
   - name: Only the signatures, as JSON.
     text: acr artifact discover myregistry.azurecr.io/hello:v1 --artifact-type application/vnd.example.signature -o json
+  - name: The direct referrers as a table.
+    text: acr artifact discover myregistry.azurecr.io/hello:v1 --format table
 """
 
 
