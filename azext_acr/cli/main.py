@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from knack import CLI
@@ -35,8 +34,9 @@ class AcrLogging(CLILogging):
 
 class AcrCLI(CLI):
     def __init__(self, **kwargs):
-        config_dir = os.environ.get("ACR_CONFIG_DIR") or os.path.join(os.path.expanduser("~"), ".acr")
-        super().__init__(cli_name="acr", config_dir=config_dir, config_env_var_prefix="ACR",
+        from ..configdir import config_dir
+
+        super().__init__(cli_name="acr", config_dir=str(config_dir()), config_env_var_prefix="ACR",
                          commands_loader_cls=AcrCommandsLoader, logging_cls=AcrLogging, **kwargs)
         self._oras_text: str | None = None
 

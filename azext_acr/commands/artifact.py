@@ -15,7 +15,6 @@ import shutil
 import sys
 import tempfile
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +22,9 @@ from pathlib import Path
 from knack.log import get_logger
 from knack.util import CLIError
 
+from ..registry.blobsources import BlobSources
 from ._common import read_password_stdin
+from ._progress import Reporter
 
 logger = get_logger(__name__)
 
@@ -42,71 +43,6 @@ CONTENT_DIGEST = "io.deis.oras.content.digest"
 CONTENT_UNPACK = "io.deis.oras.content.unpack"
 DEFAULT_CONCURRENCY = 3
 MAX_CONCURRENCY = 32
-
-
-# -- output on stderr ---------------------------------------------------------------------------
-class _Reporter:
-    """Per-blob status on stderr: oras' lines ("Uploading <12 hex> <name>"), plus one progress line
-    redrawn in place when stderr is a terminal. Thread-safe; stdout is left to the result."""
-
-    def __init__(self, verb: str, total: int = 0):
-        self._lock = threading.Lock()
-        self._tty = sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
-        self._verb = verb
-        self._total = total
-        self._done = 0
-        self._start = time.monotonic()
-        self._drawn = 0.0
-
-    def add_total(self, size: int) -> None:
-        with self._lock:
-            self._total += size
-
-    def status(self, word: str, digest: str, name: str) -> None:
-        with self._lock:
-            self._clear()
-            print(f"{word:<11} {digest[7:19]} {name}", file=sys.stderr, flush=True)
-            self._draw(force=True)
-
-    def resumer(self, digest: str, name: str):
-        """An ``on_resume`` callback for the OCI API: one status line per resumed transfer."""
-        return lambda offset, reason: self.status("Resuming", digest, f"{name} at byte {offset} ({reason})")
-
-    def advance(self, count: int) -> None:
-        with self._lock:
-            self._done += count
-            self._draw()
-
-    def finish(self) -> None:
-        with self._lock:
-            self._clear()
-
-    def _clear(self) -> None:
-        if self._tty and self._drawn:
-            sys.stderr.write("\r\x1b[2K")
-            sys.stderr.flush()
-
-    def _draw(self, force: bool = False) -> None:
-        now = time.monotonic()
-        if not self._tty or not self._total or (not force and now - self._drawn < 0.1):
-            return
-        done = max(0, min(self._done, self._total))
-        width = 30
-        filled = int(width * done / self._total)
-        rate = done / max(now - self._start, 1e-6) / 1e6
-        sys.stderr.write(f"\r{self._verb} [{'#' * filled}{'.' * (width - filled)}] "
-                         f"{_human(done)}/{_human(self._total)} {rate:.1f} MB/s")
-        sys.stderr.flush()
-        self._drawn = now
-
-
-def _human(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.1f} {unit}" if unit != "B" else f"{int(value)} B"
-        value /= 1024
-    return f"{value:.1f} GiB"
 
 
 # -- arguments -----------------------------------------------------------------------------------
@@ -200,53 +136,6 @@ def _run_concurrently(function, items, concurrency) -> list:
             raise
 
 
-# -- where blobs were seen: the cross-repository mount source ------------------------------------
-class _BlobSources:
-    """digest → repository this machine last pushed or pulled it in, per registry (docker keeps the
-    same kind of cache). Used to mount a blob from a sibling repository instead of uploading it."""
-
-    LIMIT = 5000
-
-    def __init__(self, login_server: str):
-        directory = os.environ.get("ACR_CONFIG_DIR") or os.path.join(os.path.expanduser("~"), ".acr")
-        self._path = Path(directory) / "blob-sources.json"
-        self._server = login_server
-        self._lock = threading.Lock()
-        try:
-            data = json.loads(self._path.read_text(encoding="utf-8"))
-            self._all = data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            self._all = {}
-        seen = self._all.get(login_server)
-        self._seen: dict[str, str] = seen if isinstance(seen, dict) else {}
-        self._changed = False
-
-    def source_of(self, digest: str, repository: str) -> str | None:
-        source = self._seen.get(digest)
-        return source if isinstance(source, str) and source != repository else None
-
-    def record(self, digest: str, repository: str) -> None:
-        with self._lock:
-            self._seen.pop(digest, None)
-            self._seen[digest] = repository
-            self._changed = True
-
-    def save(self) -> None:
-        if not self._changed:
-            return
-        while len(self._seen) > self.LIMIT:
-            self._seen.pop(next(iter(self._seen)))
-        self._all[self._server] = self._seen
-        try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(prefix=".blob-sources-", dir=self._path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(self._all, out)
-            os.replace(temp, self._path)
-        except OSError as err:  # a cache: never fail a push over it
-            logger.debug("Could not save the blob source cache: %s", err)
-
-
 # -- push ----------------------------------------------------------------------------------------
 class _Blob:
     """A blob to push: a file (or bytes), its descriptor once hashed, and the name shown in status."""
@@ -310,11 +199,11 @@ def _config_blob(manifest_config) -> _Blob:
     return blob
 
 
-def _push_blobs(registry, repository: str, blobs: list[_Blob], concurrency, reporter: _Reporter) -> None:
+def _push_blobs(registry, repository: str, blobs: list[_Blob], concurrency, reporter: Reporter) -> None:
     """Hash, then skip (exists), mount (seen elsewhere) or upload each distinct blob, concurrently."""
     from ..registry.oci import file_digest, sha256_digest
 
-    sources = _BlobSources(registry.login_server)
+    sources = BlobSources(registry.login_server)
     apis = _ThreadApis(registry)
 
     def measure(blob: _Blob) -> None:
@@ -395,7 +284,7 @@ def acr_artifact_push(target, manifest_config=None, artifact_type=None, annotati
         config = _config_blob(manifest_config)
         if not manifest_config:
             artifact_type = artifact_type or DEFAULT_ARTIFACT_TYPE
-        _push_blobs(registry, repository, [config, *layers], concurrency, _Reporter("Uploading"))
+        _push_blobs(registry, repository, [config, *layers], concurrency, Reporter("Uploading"))
     content = _manifest(config, layers, artifact_type, manifest_annotations)
     digest = sha256_digest(content)
     for tag in tags or [digest]:
@@ -406,33 +295,6 @@ def acr_artifact_push(target, manifest_config=None, artifact_type=None, annotati
 
 
 # -- attach and discover -------------------------------------------------------------------------
-def _referrers_tag(digest: str) -> str:
-    """The OCI 1.1 fallback tag for registries without the referrers API: ``sha256-<hex>``."""
-    return digest.replace(":", "-")
-
-
-def _has_referrers_api(registry, repository: str, digest: str) -> bool:
-    """OCI 1.1: a registry with the referrers API answers 200 for any digest; one without it, 404."""
-    from ..registry.oci import pull_scope
-
-    response = registry.session.request("GET", f"/v2/{repository}/referrers/{digest}",
-                                        scopes=[pull_scope(repository)], allow_statuses=(404, 400))
-    response.close()
-    return response.status_code == 200
-
-
-def _tag_schema_referrers(registry, repository: str, digest: str) -> list[dict]:
-    from ..registry.errors import NotFoundError
-
-    try:
-        index = registry.oci.get_manifest(repository, _referrers_tag(digest))
-        return [m for m in json.loads(index.content).get("manifests") or [] if isinstance(m, dict)]
-    except NotFoundError:
-        return []
-    except (ValueError, AttributeError):
-        raise CLIError(f"The referrers tag of {digest} does not hold a valid index.") from None
-
-
 def acr_artifact_attach(target, artifact_type, annotation=None, annotation_file=None,
                         concurrency=DEFAULT_CONCURRENCY, username=None, password=None, password_stdin=False):
     from ..registry.oci import sha256_digest
@@ -449,29 +311,20 @@ def acr_artifact_attach(target, artifact_type, annotation=None, annotation_file=
     with tempfile.TemporaryDirectory(prefix="acr-attach-") as staging:
         layers = _collect_files(files, file_annotations, Path(staging))
         config = _config_blob(None)
-        _push_blobs(registry, repository, [config, *layers], concurrency, _Reporter("Uploading"))
+        _push_blobs(registry, repository, [config, *layers], concurrency, Reporter("Uploading"))
     content = _manifest(config, layers, artifact_type, manifest_annotations, subject=subject)
     digest = sha256_digest(content)
     registry.oci.put_manifest(repository, digest, content, MANIFEST_MEDIA_TYPE)
-    if not _has_referrers_api(registry, repository, subject["digest"]):
-        _update_referrers_tag(registry, repository, subject["digest"], content, digest, artifact_type,
-                              manifest_annotations)
+    if not registry.oci.has_referrers_api(repository, subject["digest"]):
+        descriptor = {"mediaType": MANIFEST_MEDIA_TYPE, "digest": digest, "size": len(content),
+                      "artifactType": artifact_type}
+        if manifest_annotations:
+            descriptor["annotations"] = manifest_annotations
+        registry.oci.add_to_referrers_tag(repository, subject["digest"], descriptor)
     subject_ref = f"{ref.registry}/{repository}@{subject['digest']}"
     return {"reference": f"{ref.registry}/{repository}@{digest}", "subject": subject_ref, "digest": digest,
             "mediaType": MANIFEST_MEDIA_TYPE, "size": len(content), "artifactType": artifact_type,
             "files": _files_result(layers, files)}
-
-
-def _update_referrers_tag(registry, repository, subject_digest, content, digest, artifact_type, annotations):
-    """Registries without the referrers API (distribution 2.8): keep the ``sha256-<hex>`` index current."""
-    existing = [m for m in _tag_schema_referrers(registry, repository, subject_digest) if m.get("digest") != digest]
-    descriptor = {"mediaType": MANIFEST_MEDIA_TYPE, "digest": digest, "size": len(content),
-                  "artifactType": artifact_type}
-    if annotations:
-        descriptor["annotations"] = annotations
-    index = {"schemaVersion": 2, "mediaType": INDEX_MEDIA_TYPE, "manifests": [*existing, descriptor]}
-    registry.oci.put_manifest(repository, _referrers_tag(subject_digest),
-                              json.dumps(index, separators=(",", ":")).encode(), INDEX_MEDIA_TYPE)
 
 
 def acr_artifact_discover(target, artifact_type=None, depth=None, username=None, password=None,
@@ -515,8 +368,8 @@ def acr_artifact_pull(target, media_type=None, output_directory=".", keep_old_fi
     out_dir = Path(output_directory).resolve()
     plan = _pull_plan(layers, wanted, out_dir)
     todo = [item for item in plan if _should_write(item, keep_old_files, overwrite)]
-    reporter = _Reporter("Downloading", sum(int(item[0].get("size") or 0) for item in todo))
-    sources = _BlobSources(registry.login_server)
+    reporter = Reporter("Downloading", sum(int(item[0].get("size") or 0) for item in todo))
+    sources = BlobSources(registry.login_server)
     apis = _ThreadApis(registry)
 
     def pull(item) -> dict:
@@ -594,7 +447,7 @@ def _unpacks(layer: dict) -> bool:
 
 
 def _pull_directory(oci, repository, layer, title, out_dir: Path, destination: Path, overwrite: bool,
-                    reporter: _Reporter) -> None:
+                    reporter: Reporter) -> None:
     """Download a tar+gzip directory layer, unpack it into a staging directory, then move it into place."""
     from ._tarball import UnsafeArchive, unpack_directory
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..atomicfile import write_atomic
+from ..configdir import config_dir
 
 NULL_GUID = "00000000-0000-0000-0000-000000000000"
 CACHE_FILENAME = "docker-credential-acr.json"
@@ -113,7 +114,7 @@ def mint_refresh_token(login_server: str) -> str:
 
 def cache_path() -> Path:
     """``$ACR_CONFIG_DIR/docker-credential-acr.json``, ``~/.acr`` when the variable is unset."""
-    directory = os.environ.get("ACR_CONFIG_DIR") or str(Path.home() / ".acr")
+    directory = str(config_dir())
     return Path(directory).expanduser() / CACHE_FILENAME
 
 

@@ -12,17 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from ..atomicfile import write_atomic
+from ..configdir import config_dir
 
 KNOWN_AUTHORITY_HOSTS = {
     "login.microsoftonline.com", "login.microsoftonline.us", "login.chinacloudapi.cn",
     "login.partner.microsoftonline.cn", "login.windows.net", "login.microsoft.com", "sts.windows.net",
 }
 DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
-
-
-def config_dir() -> Path:
-    """``ACR_CONFIG_DIR``, else ``~/.acr``: acr's own files (never the Azure CLI's)."""
-    return Path(os.environ.get("ACR_CONFIG_DIR") or Path.home() / ".acr")
 
 
 def authority_host() -> str:

@@ -27,6 +27,7 @@ UPLOAD_RETRIES = 5
 WRITEBACK_STEP = 16 * 1024 * 1024
 FSYNC = os.environ.get("ACR_FSYNC", "").lower() in ("1", "true", "yes")
 MAX_MANIFEST_SIZE = 4 * 1024 * 1024
+INDEX_MEDIA_TYPE = "application/vnd.oci.image.index.v1+json"
 MANIFEST_ACCEPT = ", ".join([
     "application/vnd.oci.image.manifest.v1+json",
     "application/vnd.oci.image.index.v1+json",
@@ -50,6 +51,12 @@ class Manifest:
     content: bytes
     media_type: str
     digest: str
+
+
+def referrers_tag(digest: str) -> str:
+    """The OCI 1.1 fallback tag that holds a subject's referrers: ``sha256-<hex>``."""
+    algorithm, _, hex_part = digest.partition(":")
+    return f"{algorithm}-{hex_part}"[:128]
 
 
 def sha256_digest(data: bytes) -> str:
@@ -351,15 +358,8 @@ class OciApi:
             yield tag
 
     def resolve_digest(self, repository: str, reference: str, scopes: list[str] | None = None) -> str:
-        """The digest a tag points at: HEAD the manifest and read Docker-Content-Digest (GET and hash
-        when the registry does not send it)."""
-        scopes = scopes or [pull_scope(repository)]
-        response = self.session.request("HEAD", f"/v2/{repository}/manifests/{reference}", scopes=scopes,
-                                        headers={"Accept": MANIFEST_ACCEPT})
-        digest = response.headers.get("Docker-Content-Digest")
-        if digest and digest.startswith("sha256:"):
-            return digest
-        return self.get_manifest(repository, reference, scopes=scopes).digest
+        """The digest a tag points at (HEAD; GET and hash when the registry does not send it)."""
+        return self.head_manifest(repository, reference, scopes=scopes)["digest"]
 
     def head_manifest(self, repository: str, reference: str, scopes: list[str] | None = None) -> dict:
         """``{digest, mediaType, size}`` of a manifest from a HEAD request (no body fetched)."""
@@ -416,14 +416,32 @@ class OciApi:
             found = [item for item in found if isinstance(item, dict) and item.get("artifactType") == artifact_type]
         return found
 
+    def has_referrers_api(self, repository: str, digest: str) -> bool:
+        """OCI 1.1: a registry with the referrers API answers 200 for any digest; one without it, 404."""
+        response = self.session.request("GET", f"/v2/{repository}/referrers/{digest}",
+                                        scopes=[pull_scope(repository)], allow_statuses=(404, 400))
+        response.close()
+        return response.status_code == 200
+
+    def add_to_referrers_tag(self, repository: str, subject: str, descriptor: dict) -> None:
+        """For registries without the referrers API (distribution 2.8): add a referrer to the subject's
+        ``sha256-<hex>`` index, the OCI 1.1 tag schema, replacing an older entry of the same digest."""
+        import json
+
+        scopes = [push_scope(repository)]
+        existing = [item for item in self._referrers_from_tag_schema(repository, subject, scopes)
+                    if isinstance(item, dict) and item.get("digest") != descriptor["digest"]]
+        index = {"schemaVersion": 2, "mediaType": INDEX_MEDIA_TYPE, "manifests": [*existing, descriptor]}
+        self.put_manifest(repository, referrers_tag(subject), json.dumps(index, separators=(",", ":")).encode(),
+                          INDEX_MEDIA_TYPE)
+
     def _referrers_from_tag_schema(self, repository: str, digest: str, scopes: list[str]) -> list[dict]:
         import json
 
         from .errors import NotFoundError
 
-        algorithm, _, hex_part = digest.partition(":")
         try:
-            index = self.get_manifest(repository, f"{algorithm}-{hex_part}"[:128], scopes=scopes)
+            index = self.get_manifest(repository, referrers_tag(digest), scopes=scopes)
         except NotFoundError:
             return []
         try:
