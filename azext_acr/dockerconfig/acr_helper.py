@@ -180,7 +180,7 @@ class _Cache:
 
 
 def _server_from(text: str) -> str:
-    from .config import normalize_server
+    from .credentials import normalize_server
 
     server = text.strip()
     if not server:
