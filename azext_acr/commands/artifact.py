@@ -8,13 +8,11 @@ before they are renamed into place, never outside the output directory.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import shutil
 import sys
 import tempfile
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +20,7 @@ from pathlib import Path
 from knack.log import get_logger
 from knack.util import CLIError
 
+from ..registry import PerThread
 from ..registry.blobsources import BlobSources
 from ._common import read_password_stdin
 from ._progress import Reporter
@@ -90,34 +89,6 @@ def _open(reference: str, username, password, password_stdin, tags_multi: bool =
     registry = connect(ref.registry, resolve_credential(ref.registry, username, password))
     registry.session.ping()
     return registry, ref, tags
-
-
-class _ThreadApis:
-    """One OciApi per worker thread, each with its own requests.Session (requests does not promise
-    that a Session is thread-safe), all sharing the registry's credential, challenge and token cache."""
-
-    def __init__(self, registry):
-        self._registry = registry
-        self._local = threading.local()
-        self._sessions: list = []
-        self._lock = threading.Lock()
-
-    def get(self):
-        from ..registry.oci import OciApi
-        from ..registry.transport import make_session
-
-        api = getattr(self._local, "oci", None)
-        if api is None:
-            session = copy.copy(self._registry.session)  # shares the token dict: tokens fetched once
-            session.http = make_session()
-            with self._lock:
-                self._sessions.append(session.http)
-            api = self._local.oci = OciApi(session)
-        return api
-
-    def close(self) -> None:
-        for http in self._sessions:
-            http.close()
 
 
 def _run_concurrently(function, items, concurrency) -> list:
@@ -204,7 +175,7 @@ def _push_blobs(registry, repository: str, blobs: list[_Blob], concurrency, repo
     from ..registry.oci import file_digest, sha256_digest
 
     sources = BlobSources(registry.login_server)
-    apis = _ThreadApis(registry)
+    apis = PerThread(registry)
 
     def measure(blob: _Blob) -> None:
         if not blob.digest:
@@ -214,7 +185,7 @@ def _push_blobs(registry, repository: str, blobs: list[_Blob], concurrency, repo
                 blob.digest, blob.size = file_digest(blob.path)
 
     def push(blob: _Blob) -> None:
-        oci = apis.get()
+        oci = apis.get().oci
         if oci.blob_exists(repository, blob.digest):
             reporter.status("Exists", blob.digest, blob.name)
             reporter.advance(blob.size)
@@ -370,13 +341,13 @@ def acr_artifact_pull(target, media_type=None, output_directory=".", keep_old_fi
     todo = [item for item in plan if _should_write(item, keep_old_files, overwrite)]
     reporter = Reporter("Downloading", sum(int(item[0].get("size") or 0) for item in todo))
     sources = BlobSources(registry.login_server)
-    apis = _ThreadApis(registry)
+    apis = PerThread(registry)
 
     def pull(item) -> dict:
         layer, title, destination = item
         digest = layer["digest"]
         reporter.status("Downloading", digest, title)
-        oci = apis.get()
+        oci = apis.get().oci
         if _unpacks(layer):
             _pull_directory(oci, ref.repository, layer, title, out_dir, destination, overwrite, reporter)
         else:

@@ -88,5 +88,5 @@ def _repositories(session, options) -> list[str]:
     literal = [f.literal_repository for f in options.filters]
     if all(literal):
         return sorted(set(literal))
-    return [name for name in session.acr.iter_catalog()
+    return [name for name in session.oci.iter_catalog()
             if any(f.repository.fullmatch(name) for f in options.filters)]

@@ -198,7 +198,7 @@ def _repository_contents(registry, repository: str) -> tuple[list[str], list[str
 def acr_repository_list(registry_name, top=None, suffix=None, username=None, password=None,
                         resource_group_name=None):
     registry = open_registry(registry_name, username, password, suffix)
-    return list(registry.acr.iter_catalog(limit=top))
+    return list(registry.oci.iter_catalog(limit=top))
 
 
 def acr_repository_show_tags(registry_name, repository, top=None, orderby=None, detail=False, suffix=None,

@@ -41,6 +41,40 @@ def connect(login_server: str, credential: Credential) -> Registry:
     return Registry(session, AcrApi(session), OciApi(session))
 
 
+class PerThread:
+    """A Registry per worker thread, each on its own requests.Session (requests does not promise that a
+    Session is thread-safe), all sharing the credential, the challenge and the token cache, so a token
+    is fetched once however many threads use it."""
+
+    def __init__(self, registry: Registry):
+        import threading
+
+        self._registry = registry
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._sessions: list = []
+
+    def get(self) -> Registry:
+        import copy
+
+        from .acr import AcrApi
+        from .oci import OciApi
+        from .transport import make_session
+
+        mine = getattr(self._local, "registry", None)
+        if mine is None:
+            session = copy.copy(self._registry.session)  # shallow: the token dict stays shared
+            session.http = make_session()
+            with self._lock:
+                self._sessions.append(session.http)
+            mine = self._local.registry = Registry(session, AcrApi(session), OciApi(session))
+        return mine
+
+    def close(self) -> None:
+        for http in self._sessions:
+            http.close()
+
+
 def resolve_login_server(name: str, suffix: str | None = None) -> str:
     from .loginserver import resolve_login_server as resolve
 
@@ -58,4 +92,4 @@ def open_registry(name: str, username: str | None = None, password: str | None =
     return registry
 
 
-__all__ = ["Registry", "connect", "open_registry", "resolve_login_server"]
+__all__ = ["PerThread", "Registry", "connect", "open_registry", "resolve_login_server"]

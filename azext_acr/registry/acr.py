@@ -100,14 +100,6 @@ class AcrApi:
         yield from self._iter_list(f"/acr/v1/{repository}/_manifests", params, "manifests",
                                    scopes or [read_scope(repository)], limit)
 
-    def iter_catalog(self, limit: int | None = None) -> Iterator[str]:
-        """All repository names, through the Docker catalog as az does (``/v2/_catalog``)."""
-        for name in self._iter_list("/v2/_catalog", {"n": PAGE_SIZE}, "repositories", ["registry:catalog:*"],
-                                    limit):
-            if not isinstance(name, str):
-                raise ProtocolError("The registry's catalog holds something that is not a repository name.")
-            yield name
-
     def update_attributes(self, repository: str, attributes: dict, *, tag: str | None = None,
                           digest: str | None = None) -> dict:
         """PATCH the changeable attributes of a repository, a tag or a manifest; returns the updated item."""
@@ -126,9 +118,9 @@ class AcrApi:
                                         scopes=scopes or [f"repository:{repository}:delete"])
         return _object(_json(response), None, f"deleting repository '{repository}'")
 
-    def delete_tag(self, repository: str, tag: str) -> None:
+    def delete_tag(self, repository: str, tag: str, scopes: list[str] | None = None) -> None:
         self._request("DELETE", f"/acr/v1/{repository}/_tags/{tag}", expected=(202, 200, 204),
-                             scopes=[f"repository:{repository}:delete"])
+                      scopes=scopes or [f"repository:{repository}:delete"])
 
     def _iter_list(self, path: str, params: dict, key: str, scopes: list[str],
                    limit: int | None = None) -> Iterator[dict]:

@@ -207,6 +207,8 @@ def snapshot(registry, repository: str, options: Options, concurrency: int) -> t
     import json
     from concurrent.futures import ThreadPoolExecutor
 
+    from . import PerThread
+
     scopes = repository_scopes(repository)
     tags = [TagInfo(t["name"], t.get("digest", ""), parse_time(t.get("lastUpdateTime")),
                     is_locked(t.get("changeableAttributes")))
@@ -226,8 +228,10 @@ def snapshot(registry, repository: str, options: Options, concurrency: int) -> t
         to_read = [m for m in manifests
                    if m.digest not in tagged or (m.media_type in INDEX_MEDIA_TYPES and not m.children)]
 
+        workers = PerThread(registry)
+
         def read(manifest: ManifestInfo) -> None:
-            body = registry.oci.get_manifest(repository, manifest.digest, scopes=scopes)
+            body = workers.get().oci.get_manifest(repository, manifest.digest, scopes=scopes)
             try:
                 document = json.loads(body.content)
             except ValueError:
@@ -241,9 +245,12 @@ def snapshot(registry, repository: str, options: Options, concurrency: int) -> t
                 manifest.children = [c["digest"] for c in document.get("manifests") or []
                                      if isinstance(c, dict) and isinstance(c.get("digest"), str)]
 
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            for future in [pool.submit(read, m) for m in to_read]:
-                future.result()
+        try:
+            with ThreadPoolExecutor(max_workers=concurrency) as pool:
+                for future in [pool.submit(read, m) for m in to_read]:
+                    future.result()
+        finally:
+            workers.close()
     return tags, manifests
 
 
@@ -251,20 +258,23 @@ def execute(registry, plan: RepositoryPlan, concurrency: int) -> tuple[list[str]
     """Carry out one repository's plan: (tags deleted, manifests deleted, errors)."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from . import PerThread
     from .errors import NotFoundError, RegistryError
 
     scopes = repository_scopes(plan.name)
     repo = plan.name
     errors: list[str] = []
+    workers = PerThread(registry)
 
     def unlock(tag: str | None = None, digest: str | None = None) -> None:
-        registry.acr.update_attributes(repo, {"deleteEnabled": True, "writeEnabled": True}, tag=tag, digest=digest)
+        workers.get().acr.update_attributes(repo, {"deleteEnabled": True, "writeEnabled": True}, tag=tag,
+                                            digest=digest)
 
     def delete_tag(tag: str) -> str | None:
         try:
             if tag in plan.unlock_tags:
                 unlock(tag=tag)
-            registry.session.request("DELETE", f"/acr/v1/{repo}/_tags/{tag}", scopes=scopes, expected=(202, 200, 204))
+            workers.get().acr.delete_tag(repo, tag, scopes=scopes)
             return tag
         except NotFoundError:
             return None  # already gone: nothing to report
@@ -276,7 +286,7 @@ def execute(registry, plan: RepositoryPlan, concurrency: int) -> tuple[list[str]
         try:
             if digest in plan.unlock_manifests:
                 unlock(digest=digest)
-            registry.oci.delete_manifest(repo, digest, scopes=scopes)
+            workers.get().oci.delete_manifest(repo, digest, scopes=scopes)
             return digest
         except NotFoundError:
             return None
@@ -284,7 +294,10 @@ def execute(registry, plan: RepositoryPlan, concurrency: int) -> tuple[list[str]
             errors.append(f"{repo}@{digest}: {err}")
             return None
 
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        deleted_tags = [t for t in pool.map(delete_tag, plan.tags) if t]
-        deleted_manifests = [d for d in pool.map(delete_manifest, plan.manifests) if d]
+    try:
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            deleted_tags = [t for t in pool.map(delete_tag, plan.tags) if t]
+            deleted_manifests = [d for d in pool.map(delete_manifest, plan.manifests) if d]
+    finally:
+        workers.close()
     return deleted_tags, deleted_manifests, errors

@@ -344,8 +344,11 @@ class OciApi:
         """Repository names from ``/v2/_catalog``, every page (or the first ``limit``)."""
         from .acr import PAGE_SIZE, iter_listing
 
-        yield from iter_listing(self.session.request, self.session.base_url + "/v2/_catalog", {"n": PAGE_SIZE},
-                                "repositories", scopes or ["registry:catalog:*"], limit)
+        for name in iter_listing(self.session.request, self.session.base_url + "/v2/_catalog", {"n": PAGE_SIZE},
+                                 "repositories", scopes or ["registry:catalog:*"], limit):
+            if not isinstance(name, str):
+                raise ProtocolError("The registry's catalog holds something that is not a repository name.")
+            yield name
 
     def iter_tags(self, repository: str, limit: int | None = None, scopes: list[str] | None = None):
         """Tag names from ``/v2/<repository>/tags/list``, every page (or the first ``limit``)."""
