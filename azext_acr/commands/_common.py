@@ -20,12 +20,9 @@ def read_password_stdin(password: str | None, password_stdin: bool) -> str | Non
 
 def open_registry(registry_name: str, username: str | None = None, password: str | None = None,
                   suffix: str | None = None):
+    """The library's open_registry (its keychain checks -u/-p before any request is sent)."""
     from ..registry import open_registry as _open
 
-    if password is not None and not username:
-        raise CLIError("Please also specify username if password is specified.")
-    if username is not None and password is None:
-        raise CLIError("Please specify both username and password in non-interactive mode.")
     return _open(registry_name, username, password, suffix)
 
 
